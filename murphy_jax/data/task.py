@@ -72,7 +72,10 @@ class TestCase:
             raise TaskFormatError(f"{where}.args: a call test needs a JSON list of arguments")
 
     def to_dict(self) -> dict:
-        return {k: v for k, v in dataclasses.asdict(self).items() if v not in ("", None)}
+        """JSON-ready dict; empty optional fields are omitted, but never a value the kind needs."""
+        needed = {"stdio": ("stdin", "expected"), "call": ("args", "expected")}.get(self.kind, ())
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if k == "kind" or k in needed or v not in ("", None)}
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "test") -> "TestCase":

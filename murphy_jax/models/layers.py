@@ -1,0 +1,194 @@
+"""Pure decoder math over plain parameter dicts: norms, attention with GQA and a KV cache, SwiGLU, the layer scan.
+
+Everything here is a function of arrays; the NNX module in ``decoder.py`` only
+owns the parameters. Attention masks are derived from positions: a key at
+absolute position ``kp`` is visible to a query at ``qp`` when ``0 <= kp <= qp``
+(``kp = -1`` marks padding and empty cache slots). This one rule covers padded
+training batches, batched prefill of ragged prompts and cached decoding.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from murphy_jax.models.config import ModelConfig
+from murphy_jax.models.rope import apply_rope, inv_frequencies, rope_tables
+
+# A large finite negative instead of -inf: fully masked rows (padding queries)
+# then give a finite uniform softmax rather than NaNs that poison gradients.
+_MASK_VALUE = -0.7 * float(jnp.finfo(jnp.float32).max)
+
+
+class KVCache(NamedTuple):
+    """Keys/values of every layer, plus the absolute position held in each slot (-1: empty)."""
+
+    k: jax.Array  # [layers, batch, slots, kv_heads, head_dim]
+    v: jax.Array  # [layers, batch, slots, kv_heads, head_dim]
+    pos: jax.Array  # [batch, slots] int32
+
+    @staticmethod
+    def zeros(cfg: ModelConfig, batch: int, slots: int, dtype=None) -> "KVCache":
+        """An empty cache for ``batch`` rows of ``slots`` tokens."""
+        shape = (cfg.num_layers, batch, slots, cfg.num_kv_heads, cfg.head_dim)
+        dt = dtype or cfg.dtype
+        return KVCache(jnp.zeros(shape, dt), jnp.zeros(shape, dt), jnp.full((batch, slots), -1, jnp.int32))
+
+
+def rms_norm(x: jax.Array, scale: jax.Array, eps: float, weight_order: str = "after_cast") -> jax.Array:
+    """RMSNorm over the last axis, statistics in float32, result in x's dtype."""
+    xf = x.astype(jnp.float32)
+    xf = xf * jax.lax.rsqrt(jnp.mean(xf * xf, axis=-1, keepdims=True) + eps)
+    if weight_order == "before_cast":
+        return (scale.astype(jnp.float32) * xf).astype(x.dtype)
+    return scale.astype(x.dtype) * xf.astype(x.dtype)
+
+
+def _dense(x: jax.Array, p: dict, spec: str, dtype) -> jax.Array:
+    y = jnp.einsum(spec, x, p["kernel"].astype(dtype), preferred_element_type=jnp.float32).astype(dtype)
+    if "bias" in p:
+        y = y + p["bias"].astype(dtype)
+    return y
+
+
+def attention_scores(q, k, q_pos, k_pos, dtype) -> jax.Array:
+    """Softmax probabilities [b, kv, group, t, s] for q [b,t,kv,group,d], k [b,s,kv,d]."""
+    scale = q.shape[-1] ** -0.5
+    s = jnp.einsum("btkgd,bskd->bkgts", q, k, preferred_element_type=jnp.float32) * scale
+    visible = (k_pos[:, None, :] >= 0) & (k_pos[:, None, :] <= q_pos[:, :, None])  # [b, t, s]
+    s = jnp.where(visible[:, None, None], s, _MASK_VALUE)
+    return jax.nn.softmax(s, axis=-1).astype(dtype)
+
+
+def attention(cfg: ModelConfig, p: dict, x, cos, sin, q_pos, kv, layer, write_index):
+    """Self-attention for one layer; with a cache, writes this step's k/v at ``write_index`` first.
+
+    ``kv`` is either ``None`` (keys are this call's tokens, positions ``q_pos``
+    with -1 for padding) or ``(k_all, v_all, k_pos)``: the stacked cache of all
+    layers and the positions of its slots after this step's write.
+    Returns (output, updated (k_all, v_all) or None).
+    """
+    b, t, _ = x.shape
+    dt = cfg.dtype
+    q = _dense(x, p["q_proj"], "bth,hnd->btnd", dt)
+    k = _dense(x, p["k_proj"], "bth,hnd->btnd", dt)
+    v = _dense(x, p["v_proj"], "bth,hnd->btnd", dt)
+    if cfg.qk_norm == "head":
+        q = rms_norm(q, p["q_norm"]["scale"], cfg.rms_norm_eps, cfg.norm_weight_order)
+        k = rms_norm(k, p["k_norm"]["scale"], cfg.rms_norm_eps, cfg.norm_weight_order)
+    elif cfg.qk_norm == "full":
+        q = rms_norm(q.reshape(b, t, -1), p["q_norm"]["scale"], cfg.rms_norm_eps,
+                     cfg.norm_weight_order).reshape(q.shape)
+        k = rms_norm(k.reshape(b, t, -1), p["k_norm"]["scale"], cfg.rms_norm_eps,
+                     cfg.norm_weight_order).reshape(k.shape)
+    q = apply_rope(q, cos, sin)
+    k = apply_rope(k, cos, sin)
+    new_kv = None
+    if kv is None:
+        keys, values, k_pos = k, v, q_pos
+    else:
+        k_all, v_all, k_pos = kv
+        zero = jnp.zeros((), jnp.int32)
+        start = (layer, zero, write_index, zero, zero)
+        k_all = jax.lax.dynamic_update_slice(k_all, k[None].astype(k_all.dtype), start)
+        v_all = jax.lax.dynamic_update_slice(v_all, v[None].astype(v_all.dtype), start)
+        keys = k_all[layer].astype(dt)
+        values = v_all[layer].astype(dt)
+        new_kv = (k_all, v_all)
+    g = cfg.num_heads // cfg.num_kv_heads
+    q = q.reshape(b, t, cfg.num_kv_heads, g, cfg.head_dim)
+    probs = attention_scores(q, keys, q_pos, k_pos, dt)
+    o = jnp.einsum("bkgts,bskd->btkgd", probs, values, preferred_element_type=jnp.float32).astype(dt)
+    o = o.reshape(b, t, cfg.num_heads, cfg.head_dim)
+    return _dense(o, p["o_proj"], "btnd,ndh->bth", dt), new_kv
+
+
+def mlp(cfg: ModelConfig, p: dict, x) -> jax.Array:
+    """SwiGLU: down(silu(gate(x)) * up(x))."""
+    dt = cfg.dtype
+    gate = _dense(x, p["gate_proj"], "bth,hi->bti", dt)
+    up = _dense(x, p["up_proj"], "bth,hi->bti", dt)
+    return _dense(jax.nn.silu(gate) * up, p["down_proj"], "bti,ih->bth", dt)
+
+
+def block(cfg: ModelConfig, p: dict, x, cos, sin, q_pos, kv, layer, write_index):
+    """One decoder layer, pre-norm (Llama/Qwen) or post-norm (OLMo-2)."""
+    norm = lambda y, name: rms_norm(y, p[name]["scale"], cfg.rms_norm_eps, cfg.norm_weight_order)  # noqa: E731
+    if cfg.norm_placement == "pre":
+        a, kv = attention(cfg, p["attn"], norm(x, "attn_norm"), cos, sin, q_pos, kv, layer, write_index)
+        x = x + a
+        return x + mlp(cfg, p["mlp"], norm(x, "mlp_norm")), kv
+    a, kv = attention(cfg, p["attn"], x, cos, sin, q_pos, kv, layer, write_index)
+    x = x + norm(a, "attn_norm")
+    return x + norm(mlp(cfg, p["mlp"], x), "mlp_norm"), kv
+
+
+def _remat(cfg: ModelConfig, fn):
+    if cfg.remat == "full":
+        return jax.checkpoint(fn, policy=jax.checkpoint_policies.nothing_saveable)
+    if cfg.remat == "dots":
+        return jax.checkpoint(fn, policy=jax.checkpoint_policies.dots_with_no_batch_dims_saveable)
+    return fn
+
+
+def hidden_states(cfg: ModelConfig, params: dict, input_ids, positions, cache: KVCache | None = None,
+                  write_index=None):
+    """Final-normed hidden states [b, t, hidden] (and the updated cache when one is given).
+
+    ``positions`` int32[b, t] are absolute positions, -1 for padding tokens.
+    With a cache, this call's tokens are written into slots
+    ``[write_index, write_index + t)`` of every row before attending.
+    """
+    dt = cfg.dtype
+    x = jnp.take(params["embed"]["embedding"], input_ids, axis=0).astype(dt)
+    inv_freq, scaling = inv_frequencies(cfg)
+    cos, sin = rope_tables(jnp.maximum(positions, 0), inv_freq, scaling)
+    layers = params["layers"]
+    idx = jnp.arange(cfg.num_layers, dtype=jnp.int32)
+    if cache is None:
+        def body(h, xs):
+            lp, _ = xs
+            h, _ = block(cfg, lp, h, cos, sin, positions, None, None, None)
+            return h, None
+
+        x, _ = jax.lax.scan(_remat(cfg, body), x, (layers, idx))
+        new_cache = None
+    else:
+        write_index = jnp.asarray(write_index, jnp.int32)
+        k_pos = jax.lax.dynamic_update_slice(cache.pos, positions.astype(jnp.int32),
+                                             (jnp.zeros((), jnp.int32), write_index))
+
+        def body(carry, xs):
+            h, k_all, v_all = carry
+            lp, i = xs
+            h, (k_all, v_all) = block(cfg, lp, h, cos, sin, positions, (k_all, v_all, k_pos), i, write_index)
+            return (h, k_all, v_all), None
+
+        (x, k_all, v_all), _ = jax.lax.scan(body, (x, cache.k, cache.v), (layers, idx))
+        new_cache = KVCache(k_all, v_all, k_pos)
+    x = rms_norm(x, params["final_norm"]["scale"], cfg.rms_norm_eps, cfg.norm_weight_order)
+    return x, new_cache
+
+
+def logits_from_hidden(cfg: ModelConfig, params: dict, h) -> jax.Array:
+    """float32 logits [b, t, vocab] from final hidden states (tied or untied head)."""
+    if cfg.tie_word_embeddings:
+        w = params["embed"]["embedding"].astype(cfg.dtype)
+        return jnp.einsum("bth,vh->btv", h, w, preferred_element_type=jnp.float32)
+    w = params["lm_head"]["kernel"].astype(cfg.dtype)
+    return jnp.einsum("bth,hv->btv", h, w, preferred_element_type=jnp.float32)
+
+
+def forward(cfg: ModelConfig, params: dict, input_ids, positions=None, cache: KVCache | None = None,
+            write_index=None):
+    """Logits [b, t, vocab] float32 (and the updated cache when one is given).
+
+    Without ``positions``, tokens are at 0..t-1. Pure: jit it with the
+    parameter dict as an argument and shardings of your choice.
+    """
+    if positions is None:
+        positions = jnp.broadcast_to(jnp.arange(input_ids.shape[1], dtype=jnp.int32), input_ids.shape)
+    h, new_cache = hidden_states(cfg, params, input_ids, positions, cache, write_index)
+    logits = logits_from_hidden(cfg, params, h)
+    return logits if cache is None else (logits, new_cache)
