@@ -1,9 +1,9 @@
 """Checkpoint tensors -> sharded parameters (streamed), and parameters -> an HF directory.
 
-Loading builds every parameter with ``jax.make_array_from_callback``: each
-device's shard is read from the source (a memmap view for safetensors) and
-converted on its own, one tensor at a time, so a large model never needs a
-full host copy, let alone one per device.
+Loading builds every parameter shard by shard: each device's shard is read
+from the source (a memmap view for safetensors), converted and placed on its
+device before the next is read, so the host holds one shard at a time, never
+a full copy of the model (let alone one per device).
 """
 from __future__ import annotations
 
@@ -97,8 +97,25 @@ def load_params(cfg: ModelConfig, source: TensorSource, shardings: dict | None =
                      for i in layers]
             return np.stack(parts) if parts else np.zeros((0, *shape[1:]), dt)[index[1:]]
 
-        _set_path(params, m.path, jax.make_array_from_callback(shape, sharding, callback))
+        _set_path(params, m.path, _place(shape, sharding, callback))
     return params
+
+
+def _place(shape, sharding, read):
+    """A global array built shard by shard: only one shard is ever on the host at a time.
+
+    (``jax.make_array_from_callback`` would first collect every local shard,
+    i.e. a full host copy of the parameter on a single-host mesh.)
+    """
+    arrays, done = [], {}
+    for device, index in sharding.addressable_devices_indices_map(shape).items():
+        key = tuple((s.start, s.stop, s.step) if isinstance(s, slice) else s for s in index)
+        if key in done:  # replicated shard: copy device to device instead of re-reading
+            arrays.append(jax.device_put(done[key], device))
+            continue
+        arrays.append(jax.device_put(read(index), device))
+        done[key] = arrays[-1]
+    return jax.make_array_from_single_device_arrays(shape, sharding, arrays)
 
 
 def build_model(cfg: ModelConfig, params: dict) -> Decoder:

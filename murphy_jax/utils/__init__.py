@@ -1,0 +1,1 @@
+"""Small shared helpers (benchmark timing and machine description)."""
