@@ -35,3 +35,15 @@ def tiny_hf_dirs(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("tiny_hf")
     return {v: make_tiny_hf(v, str(root / v), seed=i) for i, v in enumerate(VARIANTS)}
+
+
+@pytest.fixture(scope="session")
+def tiny_policy_dir(tmp_path_factory):
+    """A tiny random Llama with the tiny ChatML tokenizer in one HF directory (a complete offline policy)."""
+    from murphy_jax.testing.tiny_hf import make_tiny_hf
+    from murphy_jax.testing.tiny_tokenizer import VOCAB_SIZE, make_tiny_tokenizer
+
+    d = str(tmp_path_factory.mktemp("tiny_policy"))
+    make_tiny_hf("llama", d, vocab_size=VOCAB_SIZE, seed=7)
+    make_tiny_tokenizer(d)
+    return d
