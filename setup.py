@@ -12,7 +12,7 @@ setup(
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
-    packages=find_packages(include=["murphy_jax", "murphy_jax.*"]),
+    packages=find_packages(include=["murphy_jax", "murphy_jax.*", "configs"]),
     include_package_data=True,
     package_data={"murphy_jax": ["data/bundled/*.jsonl", "data/templates/*.txt"]},
     install_requires=[

@@ -47,3 +47,11 @@ def tiny_policy_dir(tmp_path_factory):
     make_tiny_hf("llama", d, vocab_size=VOCAB_SIZE, seed=7)
     make_tiny_tokenizer(d)
     return d
+
+
+@pytest.fixture(scope="session")
+def tiny_sft_policy(tmp_path_factory):
+    """A tiny Llama warm-started on 4 short bundled tasks (HF dir + tokenizer + tasks.jsonl); varied rewards at T=1.5."""
+    from murphy_jax.testing.tiny_policy import make_tiny_policy
+
+    return make_tiny_policy(str(tmp_path_factory.mktemp("tiny_sft_policy")))

@@ -26,12 +26,16 @@ from murphy_jax.data.sources.kodcode import load_kodcode
 from murphy_jax.data.sources.livecodebench import load_livecodebench
 from murphy_jax.data.sources.mbpp import load_mbpp, load_mbpp_sanitized, load_mbppplus
 
+
 def load_bundled_tasks(path: str | None = None, split: str = "train") -> LoadReport:
-    """The project's bundled task set (``murphy_jax.data.bundled``); ``path`` is not used."""
+    """The project's bundled task set (``murphy_jax.data.bundled``): ``bundled`` or ``bundled:<split>``."""
     from murphy_jax.data.bundled import SPLITS, load_bundled
 
     if path is not None:
-        raise SourceError("source 'bundled' takes no path (its files ship with the package)")
+        if path not in SPLITS:
+            raise SourceError(f"source 'bundled:{path}': the part after ':' is a split, one of {list(SPLITS)} "
+                              "(its files ship with the package)")
+        split = path
     if split not in SPLITS:
         raise SourceError(f"bundled split={split!r}: must be one of {list(SPLITS)}")
     tasks = load_bundled(split)

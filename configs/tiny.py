@@ -1,0 +1,25 @@
+"""A tiny random model on a few bundled tasks: the whole loop in about a minute on a laptop CPU (CI)."""
+from configs import base
+
+
+def get_config():
+    c = base.get_config()
+    c.model.path = "random:llama"  # tiny random Llama + tiny ChatML tokenizer, built in the workdir
+    c.model.dtype = "float32"
+    c.data.limit = 16
+    c.data.tasks_per_step = 2
+    c.rollout.group_size = 2
+    c.rollout.children = 2
+    c.rollout.turns = 2
+    c.sampling.max_new_tokens = 24
+    c.sampling.max_prompt_tokens = 480
+    c.sampling.max_rows = 16
+    c.sampling.chunk = 32
+    c.rl.batch.buckets = (512,)
+    c.rl.batch.micro_batch_size = 8
+    c.optim.lr = 1e-3
+    c.train.steps = 3
+    c.checkpoint.every = 1
+    c.checkpoint.keep = 2
+    c.executor.workers = 1
+    return c

@@ -1,0 +1,274 @@
+"""The training loop: tasks -> rollout trees -> credit/advantages/pruning -> batches -> train_step -> metrics -> checkpoint.
+
+Everything that can fail on bad input (config, dataset, model path) fails in
+``Trainer.__init__`` before anything is compiled. A run resumes from the newest
+complete checkpoint in its workdir: parameters, optimizer state, update count,
+PRNG key and data position, so that it continues exactly as an uninterrupted
+run would (rollout sampling streams are derived from the run seed and step).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+
+import jax
+import numpy as np
+
+from murphy_jax.data.prompts import PromptTemplates
+from murphy_jax.data.sources import load_tasks
+from murphy_jax.execution import Executor
+from murphy_jax.models import build_model, export_hf, make_mesh
+from murphy_jax.rl.accounting import step_counts
+from murphy_jax.rl.batching import pack_tree
+from murphy_jax.rl.scoring import score_tree
+from murphy_jax.rl.tree_metrics import tree_metrics
+from murphy_jax.rollout import ModelGenerator, run_rollout
+from murphy_jax.sampling import Sampler
+from murphy_jax.train import config as run_config
+from murphy_jax.train.checkpoint import Checkpointer, PreemptionFlag
+from murphy_jax.train.data import TaskStream
+from murphy_jax.train.metrics import MetricsWriter, Progress
+from murphy_jax.train.policy import load_policy
+from murphy_jax.train.state import init_state, lr_schedule, make_optimizer, state_shardings
+from murphy_jax.train.step import make_train_step, reference_logprobs, stack_micro_batches
+
+log = logging.getLogger(__name__)
+
+
+class TrainingError(RuntimeError):
+    """Training cannot continue (non-finite update, executor failure); the last good checkpoint is intact."""
+
+
+def _next_pow2(x: int) -> int:
+    return 1 << max(0, (x - 1).bit_length())
+
+
+class Trainer:
+    """One MURPHY (or GRPO, with rollout.turns=1) run in ``workdir``."""
+
+    def __init__(self, config, workdir: str, *, reference_config=None):
+        run_config.validate(config, reference_config)
+        self.c = config
+        self.workdir = os.path.abspath(workdir)
+        os.makedirs(self.workdir, exist_ok=True)
+        self.is_main = jax.process_index() == 0
+        report = load_tasks(config.data.train, **({"limit": int(config.data.limit)} if config.data.limit else {}))
+        self.tasks = report.tasks
+        self.data_report = report.summary() if hasattr(report, "summary") else ""
+        self.stream = TaskStream(self.tasks, int(config.data.tasks_per_step), seed=int(config.seed),
+                                 shuffle=bool(config.data.shuffle), process_id=jax.process_index(),
+                                 num_processes=jax.process_count())
+        self.templates = PromptTemplates.from_config(config.prompts)
+        self.rollout_cfg = run_config.rollout_config(config)
+        self.exec_cfg = run_config.executor_config(config)
+        self.mesh = make_mesh(int(config.mesh.data), int(config.mesh.fsdp), int(config.mesh.tensor))
+        run_config.check_mesh(config, self.mesh)
+        self._write_config()
+        self.model, self.tokenizer, self.model_path = load_policy(config.model, self.workdir, mesh=self.mesh,
+                                                                  seed=int(config.seed))
+        self.mcfg = self.model.config
+        self.total_updates = int(config.train.steps * config.train.ppo_epochs * config.train.minibatches)
+        self.tx = make_optimizer(config.optim, self.total_updates)
+        self.schedule = lr_schedule(config.optim, self.total_updates)
+        self.state = init_state(self.model.params(), self.tx, int(config.seed))
+        self.model = None  # its arrays now belong to the state, which train_step donates
+        self.shardings = state_shardings(self.state)
+        # The frozen reference policy exists only when the KL term is on.
+        self.ref_params = (jax.tree.map(lambda x: x.copy(), self.state.params) if config.rl.loss.beta > 0 else None)
+        self.temperature = float(config.sampling.temperature) or 1.0
+        loss_kw = dict(eps_low=float(config.rl.loss.eps_low), eps_high=float(config.rl.loss.eps_high),
+                       aggregation=str(config.rl.loss.aggregation), beta=float(config.rl.loss.beta),
+                       norm_len=float(config.rl.loss.norm_len or config.sampling.max_new_tokens))
+        self.train_step = make_train_step(self.mcfg, self.tx, loss_kw=loss_kw, temperature=self.temperature,
+                                          logits_chunk=int(config.train.logits_chunk),
+                                          state_shardings=self.shardings, mesh=self.mesh,
+                                          with_ref=self.ref_params is not None)
+        self.sampler = Sampler.for_tokenizer(self.mcfg, self.tokenizer, mesh=self.mesh,
+                                             max_rows=int(config.sampling.max_rows), chunk=int(config.sampling.chunk))
+        self.generator = ModelGenerator(
+            self.sampler, self.tokenizer, self.state.params, max_new_tokens=int(config.sampling.max_new_tokens),
+            temperature=float(config.sampling.temperature), top_p=float(config.sampling.top_p),
+            top_k=int(config.sampling.top_k), max_prompt_tokens=int(config.sampling.max_prompt_tokens),
+            templates=self.templates)
+        self.ckpt = Checkpointer(os.path.join(self.workdir, "checkpoints"), keep=int(config.checkpoint.keep),
+                                 async_save=bool(config.checkpoint.async_save))
+        self.step = 0
+        self.nonfinite_skipped = 0
+        self._restore()
+        self.executor = None
+
+    # ----------------------------------------------------------------------------------------
+    def _write_config(self) -> None:
+        if self.is_main:
+            with open(os.path.join(self.workdir, "config.json"), "w") as f:
+                json.dump(self.c.to_dict(), f, indent=2, sort_keys=True, default=str)
+
+    def _restore(self) -> None:
+        latest = self.ckpt.latest_step()
+        if latest is None:
+            return
+        self.state, meta = self.ckpt.restore(self.state, latest)
+        self.step = int(meta["rl_step"])
+        positions = meta["data_positions"]
+        self.stream.load_state_dict(positions[str(jax.process_index())])
+        self.nonfinite_skipped = int(meta.get("nonfinite_skipped", 0))
+        log.info("resumed from %s at step %d", self.ckpt.directory, self.step)
+
+    def _save(self, force: bool = False) -> float:
+        t0 = time.perf_counter()
+        positions = {str(jax.process_index()): self.stream.state_dict()}
+        meta = {"rl_step": self.step, "data_positions": positions, "nonfinite_skipped": self.nonfinite_skipped,
+                "model_path": self.model_path}
+        self.ckpt.save(self.step, self.state, meta, force=force)
+        return time.perf_counter() - t0
+
+    # ----------------------------------------------------------------------------------------
+    def run(self) -> dict:
+        """Train until ``train.steps`` (or SIGTERM); returns the last step's metrics."""
+        c = self.c
+        flag = PreemptionFlag().install()
+        writer = MetricsWriter(self.workdir, tensorboard=bool(c.log.tensorboard), enabled=self.is_main)
+        progress = Progress(int(c.train.steps), self.step, enabled=bool(c.log.progress) and self.is_main)
+        last: dict = {}
+        try:
+            with Executor(self.exec_cfg) as executor:
+                self.executor = executor
+                log.info("executor isolation layers: %s", executor.layers)
+                while self.step < int(c.train.steps):
+                    last = self.train_one_step()
+                    self.step += 1
+                    t0 = time.perf_counter()
+                    if self.step % int(c.checkpoint.every) == 0 or self.step == int(c.train.steps) or flag.requested:
+                        last["time/checkpoint_s"] = self._save(force=True)
+                    last["time/checkpoint_s"] = last.get("time/checkpoint_s", time.perf_counter() - t0)
+                    if self.step % int(c.log.every) == 0 or self.step == int(c.train.steps):
+                        writer.write(self.step, last)
+                    progress.update({k.split("/")[-1]: last[k] for k in ("reward/mean", "train/loss") if k in last})
+                    if flag.requested:
+                        log.warning("preempted: checkpoint at step %d written; rerun the same command to resume",
+                                    self.step)
+                        last["preempted"] = 1.0
+                        break
+            self.ckpt.wait()
+            if self.step >= int(c.train.steps) and c.train.export_hf and self.is_main:
+                self.export(os.path.join(self.workdir, "hf_export"))
+        finally:
+            progress.close()
+            writer.close()
+            flag.uninstall()
+            self.ckpt.close()
+        return last
+
+    def export(self, out_dir: str) -> str:
+        """The current policy as an HF directory (tokenizer included)."""
+        model = build_model(self.mcfg, self.state.params)
+        return export_hf(model, out_dir, tokenizer=self.tokenizer, base_config=None)
+
+    # ----------------------------------------------------------------------------------------
+    def train_one_step(self) -> dict:
+        """One RL step: rollout, scoring, optimizer updates; returns its metrics."""
+        c = self.c
+        t_start = time.perf_counter()
+        tasks = self.stream.next_batch()
+        self.generator.params = self.state.params
+        tree, rstats = run_rollout(tasks, self.generator, self.executor, self.rollout_cfg, templates=self.templates,
+                                   step=self.step)
+        t0 = time.perf_counter()
+        score_tree(tree, strategy=c.rl.credit.strategy, gamma=float(c.rl.credit.gamma),
+                   normalize_std=bool(c.rl.advantage.normalize_std), eps=float(c.rl.advantage.eps),
+                   inter_keep=int(c.rl.prune.inter_keep), intra_keep=int(c.rl.prune.intra_keep),
+                   keep_root_group=bool(c.rl.prune.keep_root_group), drop_zero_spread=bool(c.rl.prune.drop_zero_spread))
+        t_credit = time.perf_counter() - t0
+        self._dump_tree(tree)
+        t0 = time.perf_counter()
+        train_metrics = self._updates(tree)
+        t_train = time.perf_counter() - t0
+        metrics = {f"train/{k}": v for k, v in train_metrics.items()}
+        metrics.update(tree_metrics(tree))
+        metrics.update(step_counts(tree).as_dict())
+        executed = np.isfinite(tree.reward)
+        metrics["reward/mean"] = float(np.mean(tree.reward[executed])) if executed.any() else 0.0
+        for t in range(1, tree.num_turns + 1):
+            at = executed & (tree.turn == t)
+            if at.any():
+                metrics[f"reward/turn{t}_mean"] = float(tree.reward[at].mean())
+                metrics[f"pass/turn{t}_rate"] = float(tree.succeeded[at].mean())
+        total = time.perf_counter() - t_start
+        gen_tokens = rstats.generated_tokens
+        metrics.update({
+            "time/generate_s": rstats.generate_s, "time/execute_s": rstats.execute_s, "time/credit_s": t_credit,
+            "time/train_step_s": t_train, "time/step_s": total,
+            "throughput/gen_tokens_per_s": gen_tokens / max(rstats.generate_s, 1e-9),
+            "throughput/executions_per_s": rstats.executor_calls / max(rstats.generate_s + rstats.execute_s, 1e-9),
+            "rollout/no_code": rstats.no_code, "rollout/skipped_tasks": rstats.skipped_tasks,
+            "rollout/skipped_expansions": rstats.skipped_expansions, "rollout/infra_retries": rstats.infra_retries,
+            "train/lr": float(self.schedule(int(self.state.step))), "train/nonfinite_skipped": self.nonfinite_skipped,
+        })
+        return metrics
+
+    def _dump_tree(self, tree) -> None:
+        mode = self.c.log.dump_trees
+        if mode == "none" or not self.is_main:
+            return
+        d = os.path.join(self.workdir, "trees")
+        os.makedirs(d, exist_ok=True)
+        name = "last.jsonl" if mode == "last" else f"step_{self.step:06d}.jsonl"
+        tree.dump_jsonl(os.path.join(d, name), include_tokens=False)
+
+    def _updates(self, tree) -> dict:
+        """ppo_epochs x minibatches optimizer updates on the kept nodes; returns averaged metrics."""
+        c = self.c
+        mb = int(c.rl.batch.micro_batch_size)
+        kept = np.flatnonzero(tree.kept & (tree.response_lens > 0))
+        if not len(kept):
+            return {"updates": 0.0}
+        longest = int(max(tree.prompt_lens[kept] + tree.response_lens[kept]))
+        fits = [b for b in sorted(c.rl.batch.buckets) if b >= longest]
+        bucket = fits[0] if fits else max(c.rl.batch.buckets)
+        packed = pack_tree(tree, buckets=[bucket], micro_batch_size=1, pad_id=self._pad_id(),
+                           overflow=c.rl.batch.overflow)
+        if not packed.batches:
+            return {"updates": 0.0, "dropped": float(len(packed.dropped))}
+        rows = packed.batches[0]
+        n = int((rows["node_index"] >= 0).sum())
+        rng = np.random.default_rng([int(c.seed), self.step])
+        sums: dict[str, float] = {}
+        updates = 0
+        for _ in range(int(c.train.ppo_epochs)):
+            order = rng.permutation(n) if c.train.minibatches > 1 else np.arange(n)
+            for part in np.array_split(order, int(c.train.minibatches)):
+                if not len(part):
+                    continue
+                m = self._one_update({k: v[part] for k, v in rows.items()}, mb)
+                updates += 1
+                for k, v in m.items():
+                    sums[k] = sums.get(k, 0.0) + v
+        out = {k: v / updates for k, v in sums.items()}
+        out.update(updates=float(updates), bucket_len=float(bucket), dropped=float(len(packed.dropped)))
+        return out
+
+    def _one_update(self, rows: dict, mb: int) -> dict:
+        num_micro = _next_pow2(-(-len(rows["input_ids"]) // mb))
+        batch = stack_micro_batches(rows, mb, num_micro)
+        norms = {"num_tokens": np.float32(batch["loss_mask"].sum()),
+                 "num_seqs": np.float32(batch["loss_mask"].any(-1).sum())}
+        if self.ref_params is not None:
+            batch["ref_logprobs"] = np.asarray(reference_logprobs(self.ref_params, batch, cfg=self.mcfg,
+                                                                  temperature=self.temperature))
+        self.state, metrics = self.train_step(self.state, batch, norms)
+        metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
+        if metrics["finite"] < 1.0:
+            if self.c.train.on_nonfinite == "stop":
+                raise TrainingError(
+                    f"non-finite loss or gradient at step {self.step} (loss={metrics['loss']}, grad_norm="
+                    f"{metrics['grad_norm']}); the update was not applied and the last good checkpoint "
+                    f"(step {self.ckpt.latest_step()}) is intact; set train.on_nonfinite='skip' to skip such batches")
+            self.nonfinite_skipped += 1
+            log.warning("non-finite update skipped at step %d", self.step)
+        return metrics
+
+    def _pad_id(self) -> int:
+        pad = self.tokenizer.pad_token_id
+        return int(pad if pad is not None else self.tokenizer.eos_token_id or 0)
