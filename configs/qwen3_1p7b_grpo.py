@@ -1,0 +1,11 @@
+"""Single-turn GRPO baseline on Qwen3-1.7B: the MURPHY config with S = 1 (same G, no feedback turns)."""
+from configs import qwen3_1p7b_murphy
+
+
+def get_config():
+    c = qwen3_1p7b_murphy.get_config()
+    c.rollout.turns = 1
+    c.rollout.expand_budget = 0
+    c.rl.credit.strategy = "none"  # single-turn trees: nothing to propagate
+    c.rl.prune.inter_keep = 0
+    return c

@@ -1,0 +1,36 @@
+"""SmolLM2-135M-Instruct on the bundled tasks: the CPU default (the demo and the learning experiment).
+
+Sized for a 2-core laptop: short responses, pruning that keeps the trained
+samples few (training is the costliest part on a CPU), float32 compute (XLA's
+CPU backend runs bfloat16 slower than float32).
+"""
+from configs import base
+
+
+def get_config():
+    c = base.get_config()
+    c.model.path = "smollm2"
+    c.model.dtype = "float32"
+    c.data.train = "bundled:train"
+    c.data.tasks_per_step = 4
+    c.rollout.group_size = 4
+    c.rollout.children = 2
+    c.rollout.turns = 2
+    c.rollout.expand_budget = 2  # per tree and turn: the two closest misses get feedback
+    c.rollout.history = "last"
+    c.sampling.max_new_tokens = 160
+    c.sampling.max_prompt_tokens = 864
+    c.sampling.temperature = 1.0
+    c.sampling.max_rows = 32
+    c.rl.credit.strategy = "mars"
+    c.rl.credit.gamma = 0.9
+    c.rl.prune.inter_keep = 2  # the root group and the most informative refinement group
+    c.rl.prune.intra_keep = 2  # best and worst of each kept group
+    c.rl.batch.buckets = (256, 512, 1024)
+    c.rl.batch.micro_batch_size = 4
+    c.optim.lr = 2e-6
+    c.optim.warmup_steps = 2
+    c.train.steps = 20
+    c.checkpoint.every = 2
+    c.executor.workers = 1  # the other core runs JAX
+    return c
