@@ -12,7 +12,7 @@ from murphy_jax.sampling import Sampler
 
 @pytest.fixture(scope="module")
 def executor():
-    with Executor(ExecutorConfig(workers=2)) as ex:
+    with Executor(ExecutorConfig()) as ex:
         yield ex
 
 
