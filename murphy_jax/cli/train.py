@@ -12,6 +12,8 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
+from murphy_jax.cli.config_flags_util import make_flags_parser
+
 _CONFIG = config_flags.DEFINE_config_file("config", None, "experiment config file: configs/NAME.py[:ARG]",
                                           lock_config=True)
 flags.DEFINE_string("workdir", None, "run directory: checkpoints, metrics.jsonl, TensorBoard events, exports")
@@ -52,9 +54,11 @@ def main(argv) -> None:
         _fail(ValueError("--workdir is required"))
     quiet_libraries()
     from configs.base import get_config as base_config
+    from murphy_jax.train import distributed
     from murphy_jax.train.trainer import Trainer
 
     try:
+        distributed.initialize(cfg.distributed)  # before anything touches a device
         trainer = Trainer(cfg, FLAGS.workdir, reference_config=base_config())
         if FLAGS.export_only:
             if trainer.ckpt.latest_step() is None:
@@ -71,38 +75,7 @@ def main(argv) -> None:
     print(f"murphy-train: {status} at step {trainer.step}; workdir {trainer.workdir}")
 
 
-def parse_flags(argv: list[str]) -> list[str]:
-    """absl flag parsing, with config override mistakes reported in one line (not a traceback)."""
-    try:
-        return FLAGS(argv)
-    except flags.Error as e:
-        print(f"murphy-train: error: {e}", file=sys.stderr)
-        sys.exit(2)
-    except (AttributeError, KeyError, TypeError, ValueError) as e:
-        for a in argv:
-            key = a.split("=", 1)[0][len("--config."):] if a.startswith("--config.") else ""
-            if key and (msg := _unknown_key_message(key)):
-                print(f"murphy-train: error: {msg}", file=sys.stderr)
-                sys.exit(2)
-        print(f"murphy-train: error: {e}", file=sys.stderr)
-        sys.exit(2)
-
-
-def _unknown_key_message(key: str) -> str | None:
-    """'a.b: unknown config key; did you mean a.c?' when ``key`` is not in configs/base.py, else None."""
-    import difflib
-
-    from configs.base import get_config as base_config
-
-    node, path = base_config(), []
-    for part in key.split("."):
-        if not hasattr(node, "keys") or part not in node:
-            options = list(node.keys()) if hasattr(node, "keys") else []
-            near = difflib.get_close_matches(part, options, n=1)
-            hint = f"; did you mean {'.'.join(path + near)!r}?" if near else ""
-            return f"{key}: unknown config key{hint}"
-        node, path = node[part], path + [part]
-    return None
+parse_flags = make_flags_parser("murphy-train", FLAGS)
 
 
 def run() -> None:

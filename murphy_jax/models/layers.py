@@ -133,15 +133,20 @@ def _remat(cfg: ModelConfig, fn):
 
 
 def hidden_states(cfg: ModelConfig, params: dict, input_ids, positions, cache: KVCache | None = None,
-                  write_index=None):
+                  write_index=None, act_sharding=None):
     """Final-normed hidden states [b, t, hidden] (and the updated cache when one is given).
 
     ``positions`` int32[b, t] are absolute positions, -1 for padding tokens.
     With a cache, this call's tokens are written into slots
     ``[write_index, write_index + t)`` of every row before attending.
+    ``act_sharding`` (a sharding of [b, t, hidden]) pins every layer's
+    activations, e.g. batch rows over data*fsdp: without it XLA may keep a
+    whole micro-batch's activations on every FSDP device.
     """
     dt = cfg.dtype
-    x = jnp.take(params["embed"]["embedding"], input_ids, axis=0).astype(dt)
+    pin = (lambda y: jax.lax.with_sharding_constraint(y, act_sharding)) if act_sharding is not None else (
+        lambda y: y)
+    x = pin(jnp.take(params["embed"]["embedding"], input_ids, axis=0).astype(dt))
     inv_freq, scaling = inv_frequencies(cfg)
     cos, sin = rope_tables(jnp.maximum(positions, 0), inv_freq, scaling)
     layers = params["layers"]
@@ -149,8 +154,8 @@ def hidden_states(cfg: ModelConfig, params: dict, input_ids, positions, cache: K
     if cache is None:
         def body(h, xs):
             lp, _ = xs
-            h, _ = block(cfg, lp, h, cos, sin, positions, None, None, None)
-            return h, None
+            h, _ = block(cfg, lp, pin(h), cos, sin, positions, None, None, None)
+            return pin(h), None
 
         x, _ = jax.lax.scan(_remat(cfg, body), x, (layers, idx))
         new_cache = None
@@ -181,7 +186,7 @@ def logits_from_hidden(cfg: ModelConfig, params: dict, h) -> jax.Array:
 
 
 def forward(cfg: ModelConfig, params: dict, input_ids, positions=None, cache: KVCache | None = None,
-            write_index=None):
+            write_index=None, act_sharding=None):
     """Logits [b, t, vocab] float32 (and the updated cache when one is given).
 
     Without ``positions``, tokens are at 0..t-1. Pure: jit it with the
@@ -189,6 +194,6 @@ def forward(cfg: ModelConfig, params: dict, input_ids, positions=None, cache: KV
     """
     if positions is None:
         positions = jnp.broadcast_to(jnp.arange(input_ids.shape[1], dtype=jnp.int32), input_ids.shape)
-    h, new_cache = hidden_states(cfg, params, input_ids, positions, cache, write_index)
+    h, new_cache = hidden_states(cfg, params, input_ids, positions, cache, write_index, act_sharding)
     logits = logits_from_hidden(cfg, params, h)
     return logits if cache is None else (logits, new_cache)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
@@ -97,10 +98,24 @@ def _seed(base: int, step: int, turn: int) -> int:
     return (base * 1_000_003 + step * 101 + turn) % (2**31 - 1)
 
 
+def _stream_id(task_id: str, turn: int, rank: int) -> int:
+    """PRNG stream of a request: its task and its place in the task's tree, not its place in a batch.
+
+    So a tree samples the same tokens whichever host builds it and whatever
+    else is in its generation batch (multi-host runs equal single-host ones).
+    """
+    return zlib.crc32(f"{task_id}|{turn}|{rank}".encode()) & 0x3FFFFFFF
+
+
 def run_rollout(tasks: Sequence[CodeTask], generator: Generator, executor, cfg: RolloutConfig, *,
                 templates: PromptTemplates | None = None, step: int = 0,
-                on_turn: Callable[[int, RolloutTree], None] | None = None) -> tuple[RolloutTree, RolloutStats]:
-    """Build the feedback-conditioned rollout trees of ``tasks`` (one tree per task, all in one RolloutTree)."""
+                on_turn: Callable[[int, RolloutTree], None] | None = None,
+                success: Callable[[ExecResult, CodeTask], bool] | None = None) -> tuple[RolloutTree, RolloutStats]:
+    """Build the feedback-conditioned rollout trees of ``tasks`` (one tree per task, all in one RolloutTree).
+
+    ``success(result, task)`` decides whether a node succeeded (is not expanded further); the default,
+    ``result.passed``, is "every test passed". Evaluation passes its benchmark's scoring rule here.
+    """
     cfg.validate()
     templates = templates or PromptTemplates()
     tree = RolloutTree(task_names=[t.task_id for t in tasks])
@@ -119,7 +134,7 @@ def run_rollout(tasks: Sequence[CodeTask], generator: Generator, executor, cfg: 
         if not reqs:
             break
         n = cfg.group_size if turn == 1 else cfg.k
-        nodes = _turn(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, templates, step, stats)
+        nodes = _turn(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, templates, step, stats, success)
         stats.nodes_per_turn.append(len(nodes))
         if on_turn is not None:
             on_turn(turn, tree)
@@ -146,14 +161,18 @@ def _select(tree: RolloutTree, failed: np.ndarray, cfg: RolloutConfig, rng) -> n
     return np.asarray(sorted(keep), np.int64)
 
 
-def _turn(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, templates, step, stats) -> list[int]:
+def _turn(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, templates, step, stats,
+          success=None) -> list[int]:
     """Generate (in chunks), append the nodes, execute them overlapping the next chunk; returns the new nodes."""
     chunk = cfg.requests_per_chunk or len(reqs)
+    ranks = _ranks_in_task(tree) if turn > 1 else None
     pending = []
     new_nodes: list[int] = []
     for c0 in range(0, len(reqs), chunk):
         t0 = time.perf_counter()
-        gens = generator.generate(reqs[c0:c0 + chunk], n, seed=_seed(cfg.seed, step, turn) + c0)
+        streams = [_stream_id(r.task.task_id, turn, ranks[o] if turn > 1 else 0) for r, o in
+                   zip(reqs[c0:c0 + chunk], owners[c0:c0 + chunk])]
+        gens = generator.generate(reqs[c0:c0 + chunk], n, seed=_seed(cfg.seed, step, turn), stream_ids=streams)
         stats.generate_s += time.perf_counter() - t0
         gs = getattr(generator, "last_stats", {}) or {}
         stats.prompt_tokens += gs.get("prompt_tokens", 0)
@@ -176,9 +195,18 @@ def _turn(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, template
         pending.append(_submit(tree, ids, tasks, executor, cfg, templates, stats))
     t0 = time.perf_counter()
     for ids, job in pending:
-        _collect(tree, ids, tasks, executor, job, cfg, stats)
+        _collect(tree, ids, tasks, executor, job, cfg, stats, success)
     stats.execute_s += time.perf_counter() - t0
     return new_nodes
+
+
+def _ranks_in_task(tree: RolloutTree) -> np.ndarray:
+    """Each node's position among the nodes of its own task (creation order)."""
+    rank, seen = np.zeros(len(tree), np.int64), {}
+    for i, t in enumerate(tree.task.tolist()):
+        rank[i] = seen.get(t, 0)
+        seen[t] = rank[i] + 1
+    return rank
 
 
 def _gen_fields(gens: list[Generation]) -> dict:
@@ -199,7 +227,7 @@ def _submit(tree, ids, tasks, executor, cfg, templates, stats):
     return ids, (extracted, run, programs, run_tasks, future)
 
 
-def _collect(tree, ids, tasks, executor, job, cfg, stats) -> None:
+def _collect(tree, ids, tasks, executor, job, cfg, stats, success=None) -> None:
     extracted, run, programs, run_tasks, future = job
     results: list[ExecResult | None] = [None] * len(ids)
     if future is not None:
@@ -215,7 +243,7 @@ def _collect(tree, ids, tasks, executor, job, cfg, stats) -> None:
             r = results[j]
             fb = render_feedback(r, task, max_chars=cfg.feedback_chars)
         reward.append(r.reward(cfg.reward_tests, cfg.reward_kind))
-        ok.append(r.passed)
+        ok.append(bool(success(r, task)) if success is not None and results[j] is not None else r.passed)
         feedback.append(fb)
         code.append(e.code if e.ok else "")
         meta.append({"status": r.status, "n_passed": r.n_passed, "n_tests": r.n_tests,

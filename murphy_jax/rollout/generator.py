@@ -43,9 +43,14 @@ class Generation:
 
 
 class Generator(Protocol):
-    """``generate(requests, n, seed=...)`` -> per request, ``n`` Generations, or None if it cannot be served."""
+    """``generate(requests, n, seed=..., stream_ids=...)`` -> per request, ``n`` Generations, or None if it cannot be served.
 
-    def generate(self, requests: Sequence[GenRequest], n: int, *, seed: int) -> list[list[Generation] | None]: ...
+    ``stream_ids`` (one int per request) name the requests' PRNG streams, so a
+    request samples the same tokens wherever it is batched.
+    """
+
+    def generate(self, requests: Sequence[GenRequest], n: int, *, seed: int,
+                 stream_ids: Sequence[int] | None = None) -> list[list[Generation] | None]: ...
 
 
 class ModelGenerator:
@@ -66,7 +71,8 @@ class ModelGenerator:
         text = render_text(self.tokenizer, request.messages, self.templates)
         return text, encode_prompt(self.tokenizer, text)
 
-    def generate(self, requests: Sequence[GenRequest], n: int, *, seed: int) -> list[list[Generation] | None]:
+    def generate(self, requests: Sequence[GenRequest], n: int, *, seed: int,
+                 stream_ids: Sequence[int] | None = None) -> list[list[Generation] | None]:
         """Sample ``n`` responses per request; requests whose prompt exceeds ``max_prompt_tokens`` get None."""
         encoded = [self.encode(r) for r in requests]
         servable = [i for i, (_, ids) in enumerate(encoded) if len(ids) <= self.max_prompt_tokens]
@@ -77,7 +83,8 @@ class ModelGenerator:
             return out
         sp = SamplingParams(n=n, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
                             top_p=self.top_p, top_k=self.top_k, seed=seed, stop_strings=self.stop_strings)
-        res = self.sampler.generate(self.params, [encoded[i][1] for i in servable], sp)
+        streams = None if stream_ids is None else [stream_ids[i] for i in servable]
+        res = self.sampler.generate(self.params, [encoded[i][1] for i in servable], sp, stream_ids=streams)
         for j, i in enumerate(servable):
             text, ids = encoded[i]
             prompt_ids = np.asarray(ids, np.int32)
@@ -95,6 +102,7 @@ class ScriptedGenerator:
         self.respond = respond
         self.last_stats: dict = {}
 
-    def generate(self, requests: Sequence[GenRequest], n: int, *, seed: int) -> list[list[Generation] | None]:
+    def generate(self, requests: Sequence[GenRequest], n: int, *, seed: int,
+                 stream_ids: Sequence[int] | None = None) -> list[list[Generation] | None]:
         """Call ``respond`` for every request and sample index."""
         return [[Generation(self.respond(r, k)) for k in range(n)] for r in requests]

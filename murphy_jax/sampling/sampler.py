@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -49,6 +50,11 @@ class GenerationResult:
     prefill_seconds: float = 0.0
     decode_seconds: float = 0.0
     stats: dict = field(default_factory=dict)
+
+
+def _row_id(stream: int, sample: int) -> int:
+    """A 31-bit PRNG stream id for sample ``sample`` of prompt stream ``stream`` (stable across runs and hosts)."""
+    return zlib.crc32(f"{int(stream)}:{int(sample)}".encode()) & 0x7FFFFFFF
 
 
 def _next_pow2(x: int, minimum: int = 1) -> int:
@@ -125,23 +131,34 @@ class Sampler:
 
     # -- generation ------------------------------------------------------------------------
     def generate(self, params, prompts: Sequence[Sequence[int]], sp: SamplingParams, *, row_offset: int = 0,
-                 share_prefix: bool = True, progress=None) -> GenerationResult:
-        """Generate ``sp.n`` samples for every prompt; ``row_offset`` shifts the per-row PRNG streams.
+                 stream_ids: Sequence[int] | None = None, share_prefix: bool = True,
+                 progress=None) -> GenerationResult:
+        """Generate ``sp.n`` samples for every prompt.
 
-        With ``share_prefix=False`` every sample gets its own prefill (same
-        tokens for the same seed; kept for benchmarks and tests).
+        Sample k of prompt i draws from PRNG stream ``(stream_ids[i], k)``
+        (default ``stream_ids[i] = row_offset + i``), so its tokens don't depend
+        on batch composition, grouping or padding: callers that give each prompt
+        a stable id (the rollout loop hashes the task and tree position) get the
+        same samples whichever host or batch a prompt lands in. With
+        ``share_prefix=False`` every sample gets its own prefill (same tokens;
+        kept for benchmarks and tests).
         """
         prompts = [list(map(int, p)) for p in prompts]
         self._check(prompts, sp)
+        streams = [row_offset + i for i in range(len(prompts))] if stream_ids is None else list(stream_ids)
+        if len(streams) != len(prompts):
+            raise SamplingError(f"stream_ids has {len(streams)} entries for {len(prompts)} prompts")
+        rows = [[_row_id(streams[i], k) for k in range(sp.n)] for i in range(len(prompts))]
         if not share_prefix and sp.n > 1:
             expanded = [p for p in prompts for _ in range(sp.n)]
-            res = self._generate(params, expanded, sp, n=1, row_ids_of=lambda i: np.asarray([row_offset * sp.n + i]),
+            flat = [r for rs in rows for r in rs]
+            res = self._generate(params, expanded, sp, n=1, row_ids_of=lambda i: np.asarray([flat[i]]),
                                  progress=progress)
             for s in res.samples:
                 s.prompt_index, s.sample_index = divmod(s.prompt_index, sp.n)
             return res
-        return self._generate(params, prompts, sp, n=sp.n,
-                              row_ids_of=lambda i: (row_offset + i) * sp.n + np.arange(sp.n), progress=progress)
+        return self._generate(params, prompts, sp, n=sp.n, row_ids_of=lambda i: np.asarray(rows[i]),
+                              progress=progress)
 
     def _generate(self, params, prompts, sp: SamplingParams, *, n: int, row_ids_of, progress) -> GenerationResult:
         mode = engine.Mode(greedy=sp.greedy, top_k=int(sp.top_k), use_top_p=sp.top_p < 1.0)

@@ -78,3 +78,23 @@ class PreemptionFlag:
         if self._previous is not None:
             signal.signal(signal.SIGTERM, self._previous)
             self._previous = None
+
+
+def restore_params_numpy(step_dir: str) -> dict:
+    """Only ``params`` of a checkpoint step directory, as host numpy arrays, whatever mesh wrote it.
+
+    Reads the parameter tree's metadata first so the optimizer state is never
+    loaded, and restores every array as numpy (no devices, no shardings).
+    """
+    import numpy as np
+
+    path = os.path.join(step_dir, "state")
+    tree = ocp.PyTreeCheckpointer().metadata(path).item_metadata.tree
+    if not isinstance(tree, dict) or "params" not in tree:
+        raise ValueError(f"{step_dir}: not a murphy_jax training checkpoint (no 'params' in its state)")
+    meta = tree["params"]
+    item = {"params": jax.tree.map(lambda v: jax.ShapeDtypeStruct(v.shape, v.dtype), meta)}
+    args = {"params": jax.tree.map(lambda v: ocp.RestoreArgs(restore_type=np.ndarray), meta)}
+    out = ocp.PyTreeCheckpointer().restore(path, args=ocp.args.PyTreeRestore(item=item, restore_args=args,
+                                                                              partial_restore=True))
+    return out["params"]

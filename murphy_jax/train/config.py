@@ -112,12 +112,17 @@ def validate(c: ml_collections.ConfigDict, reference: ml_collections.ConfigDict 
                                "(or set rl.batch.overflow='drop')")
 
 
-def check_mesh(c, mesh) -> None:
-    """Consistency of batch sizes with the mesh (needs the devices, so it runs after the mesh exists)."""
+def check_mesh(c, mesh, num_processes: int = 1) -> None:
+    """Consistency of batch sizes with the mesh (needs the devices, so it runs after the mesh exists).
+
+    ``rl.batch.micro_batch_size`` counts rows per process; the global
+    micro-batch (times the processes) is split over the mesh's data*fsdp devices.
+    """
     batch_ways = mesh.shape["data"] * mesh.shape["fsdp"]
-    if c.rl.batch.micro_batch_size % batch_ways:
+    per_process = max(1, batch_ways // num_processes)
+    if c.rl.batch.micro_batch_size % per_process:
         raise ConfigValueError(f"rl.batch.micro_batch_size={c.rl.batch.micro_batch_size}: must be a multiple of "
-                               f"mesh data*fsdp={batch_ways}")
+                               f"the {per_process} data*fsdp devices of each process")
 
 
 def rollout_config(c) -> RolloutConfig:

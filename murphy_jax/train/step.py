@@ -33,9 +33,9 @@ _TOKEN_MEANS = ("clip_frac", "clip_frac_low", "clip_frac_high", "approx_kl", "en
 _MAXIMA = ("ratio_max",)
 
 
-def _logprobs_and_entropy(cfg: ModelConfig, params, batch, temperature: float, chunk: int):
+def _logprobs_and_entropy(cfg: ModelConfig, params, batch, temperature: float, chunk: int, act_sharding=None):
     positions = jnp.where(batch["valid"], batch["positions"], -1)
-    h, _ = hidden_states(cfg, params, batch["input_ids"], positions)
+    h, _ = hidden_states(cfg, params, batch["input_ids"], positions, act_sharding=act_sharding)
 
     def piece(h_part, targets_part):
         logits = logits_from_hidden(cfg, params, h_part)
@@ -55,9 +55,9 @@ def _logprobs_and_entropy(cfg: ModelConfig, params, batch, temperature: float, c
 
 
 def micro_loss(params, batch: dict, norms: dict, *, cfg: ModelConfig, loss_kw: dict, temperature: float = 1.0,
-               logits_chunk: int = 0):
+               logits_chunk: int = 0, act_sharding=None):
     """GRPO loss of one micro-batch [mb, T] (normalised by the step-wide counts in ``norms``) and its metrics."""
-    logp, ent = _logprobs_and_entropy(cfg, params, batch, temperature, logits_chunk)
+    logp, ent = _logprobs_and_entropy(cfg, params, batch, temperature, logits_chunk, act_sharding)
     loss, metrics = grpo_loss(logp, batch["old_logprobs"], batch["advantages"], batch["loss_mask"],
                               ref_logprobs=batch.get("ref_logprobs"), entropy=ent,
                               num_tokens=norms["num_tokens"], num_seqs=norms["num_seqs"], **loss_kw)
@@ -69,10 +69,12 @@ def make_train_step(cfg: ModelConfig, tx: optax.GradientTransformation, *, loss_
                     with_ref: bool = False) -> Callable:
     """``train_step(state, batch, norms) -> (state, metrics)``: jitted, donated state, explicit shardings."""
     loss_kw = dict(loss_kw)
+    # Activations follow the batch rows: [mb, T, hidden] split over the data*fsdp devices.
+    act = NamedSharding(mesh, P(*batch_sharding(mesh, 3).spec)) if mesh is not None else None
 
     def one(params, mb, norms):
         return micro_loss(params, mb, norms, cfg=cfg, loss_kw=loss_kw, temperature=temperature,
-                          logits_chunk=logits_chunk)
+                          logits_chunk=logits_chunk, act_sharding=act)
 
     grad_fn = jax.value_and_grad(one, has_aux=True)
 

@@ -20,6 +20,8 @@ from murphy_jax.data.prompts import PromptTemplates
 from murphy_jax.data.sources import load_tasks
 from murphy_jax.execution import Executor
 from murphy_jax.models import build_model, export_hf, make_mesh
+from murphy_jax.models.decoder import abstract_decoder
+from murphy_jax.models.sharding import param_shardings
 from murphy_jax.rl.accounting import step_counts
 from murphy_jax.rl.batching import pack_tree
 from murphy_jax.rl.scoring import score_tree
@@ -27,12 +29,13 @@ from murphy_jax.rl.tree_metrics import tree_metrics
 from murphy_jax.rollout import ModelGenerator, run_rollout
 from murphy_jax.sampling import Sampler
 from murphy_jax.train import config as run_config
+from murphy_jax.train import distributed as dist
 from murphy_jax.train.checkpoint import Checkpointer, PreemptionFlag
 from murphy_jax.train.data import TaskStream
 from murphy_jax.train.metrics import MetricsWriter, Progress
 from murphy_jax.train.policy import load_policy
 from murphy_jax.train.state import init_state, lr_schedule, make_optimizer, state_shardings
-from murphy_jax.train.step import make_train_step, reference_logprobs, stack_micro_batches
+from murphy_jax.train.step import make_train_step, reference_logprobs, stack_micro_batches, step_batch_shardings
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ class Trainer:
         self.rollout_cfg = run_config.rollout_config(config)
         self.exec_cfg = run_config.executor_config(config)
         self.mesh = make_mesh(int(config.mesh.data), int(config.mesh.fsdp), int(config.mesh.tensor))
-        run_config.check_mesh(config, self.mesh)
+        run_config.check_mesh(config, self.mesh, jax.process_count())
         self._write_config()
         self.model, self.tokenizer, self.model_path = load_policy(config.model, self.workdir, mesh=self.mesh,
                                                                   seed=int(config.seed))
@@ -76,16 +79,25 @@ class Trainer:
         self.model = None  # its arrays now belong to the state, which train_step donates
         self.shardings = state_shardings(self.state)
         # The frozen reference policy exists only when the KL term is on.
-        self.ref_params = (jax.tree.map(lambda x: x.copy(), self.state.params) if config.rl.loss.beta > 0 else None)
+        self.ref_params = None
+        if config.rl.loss.beta > 0:
+            # Host copy (device memory for one more model only while the reference pass runs) or device copy.
+            self.ref_params = (dist.to_host(self.state.params) if config.train.reference_on_host
+                               else jax.tree.map(lambda x: x.copy(), self.state.params))
         self.temperature = float(config.sampling.temperature) or 1.0
         loss_kw = dict(eps_low=float(config.rl.loss.eps_low), eps_high=float(config.rl.loss.eps_high),
                        aggregation=str(config.rl.loss.aggregation), beta=float(config.rl.loss.beta),
                        norm_len=float(config.rl.loss.norm_len or config.sampling.max_new_tokens))
+        self.batch_shardings = step_batch_shardings(self.mesh, with_ref=config.rl.loss.beta > 0)
         self.train_step = make_train_step(self.mcfg, self.tx, loss_kw=loss_kw, temperature=self.temperature,
                                           logits_chunk=int(config.train.logits_chunk),
                                           state_shardings=self.shardings, mesh=self.mesh,
                                           with_ref=self.ref_params is not None)
-        self.sampler = Sampler.for_tokenizer(self.mcfg, self.tokenizer, mesh=self.mesh,
+        # Generation is host-local: each process samples its own trees on its own devices.
+        self.gen_mesh = dist.local_mesh(self.mesh)
+        self.local_shardings = (param_shardings(abstract_decoder(self.mcfg), self.gen_mesh)
+                                if dist.multiprocess() else None)
+        self.sampler = Sampler.for_tokenizer(self.mcfg, self.tokenizer, mesh=self.gen_mesh,
                                              max_rows=int(config.sampling.max_rows), chunk=int(config.sampling.chunk))
         self.generator = ModelGenerator(
             self.sampler, self.tokenizer, self.state.params, max_new_tokens=int(config.sampling.max_new_tokens),
@@ -118,7 +130,7 @@ class Trainer:
 
     def _save(self, force: bool = False) -> float:
         t0 = time.perf_counter()
-        positions = {str(jax.process_index()): self.stream.state_dict()}
+        positions = {str(i): pos for i, pos in enumerate(dist.allgather_json(self.stream.state_dict()))}
         meta = {"rl_step": self.step, "data_positions": positions, "nonfinite_skipped": self.nonfinite_skipped,
                 "model_path": self.model_path}
         self.ckpt.save(self.step, self.state, meta, force=force)
@@ -140,19 +152,21 @@ class Trainer:
                     last = self.train_one_step()
                     self.step += 1
                     t0 = time.perf_counter()
-                    if self.step % int(c.checkpoint.every) == 0 or self.step == int(c.train.steps) or flag.requested:
+                    # Every host must stop at the same step, whichever received the signal.
+                    preempted = bool(dist.agree_max(int(flag.requested)))
+                    if self.step % int(c.checkpoint.every) == 0 or self.step == int(c.train.steps) or preempted:
                         last["time/checkpoint_s"] = self._save(force=True)
                     last["time/checkpoint_s"] = last.get("time/checkpoint_s", time.perf_counter() - t0)
                     if self.step % int(c.log.every) == 0 or self.step == int(c.train.steps):
                         writer.write(self.step, last)
                     progress.update({k.split("/")[-1]: last[k] for k in ("reward/mean", "train/loss") if k in last})
-                    if flag.requested:
+                    if preempted:
                         log.warning("preempted: checkpoint at step %d written; rerun the same command to resume",
                                     self.step)
                         last["preempted"] = 1.0
                         break
             self.ckpt.wait()
-            if self.step >= int(c.train.steps) and c.train.export_hf and self.is_main:
+            if self.step >= int(c.train.steps) and c.train.export_hf:
                 self.export(os.path.join(self.workdir, "hf_export"))
         finally:
             progress.close()
@@ -162,9 +176,11 @@ class Trainer:
         return last
 
     def export(self, out_dir: str) -> str:
-        """The current policy as an HF directory (tokenizer included)."""
-        model = build_model(self.mcfg, self.state.params)
-        return export_hf(model, out_dir, tokenizer=self.tokenizer, base_config=None)
+        """The current policy as an HF directory (tokenizer included); every host must call it, process 0 writes."""
+        params = dist.to_host(self.state.params) if dist.multiprocess() else self.state.params
+        if not self.is_main:
+            return out_dir
+        return export_hf(build_model(self.mcfg, params), out_dir, tokenizer=self.tokenizer, base_config=None)
 
     # ----------------------------------------------------------------------------------------
     def train_one_step(self) -> dict:
@@ -172,7 +188,7 @@ class Trainer:
         c = self.c
         t_start = time.perf_counter()
         tasks = self.stream.next_batch()
-        self.generator.params = self.state.params
+        self.generator.params = dist.to_local(self.state.params, self.local_shardings)
         tree, rstats = run_rollout(tasks, self.generator, self.executor, self.rollout_cfg, templates=self.templates,
                                    step=self.step)
         t0 = time.perf_counter()
@@ -186,15 +202,7 @@ class Trainer:
         train_metrics = self._updates(tree)
         t_train = time.perf_counter() - t0
         metrics = {f"train/{k}": v for k, v in train_metrics.items()}
-        metrics.update(tree_metrics(tree))
-        metrics.update(step_counts(tree).as_dict())
-        executed = np.isfinite(tree.reward)
-        metrics["reward/mean"] = float(np.mean(tree.reward[executed])) if executed.any() else 0.0
-        for t in range(1, tree.num_turns + 1):
-            at = executed & (tree.turn == t)
-            if at.any():
-                metrics[f"reward/turn{t}_mean"] = float(tree.reward[at].mean())
-                metrics[f"pass/turn{t}_rate"] = float(tree.succeeded[at].mean())
+        metrics.update(self._tree_metrics(dist.merge_trees(tree)))
         total = time.perf_counter() - t_start
         gen_tokens = rstats.generated_tokens
         metrics.update({
@@ -206,58 +214,93 @@ class Trainer:
             "rollout/skipped_expansions": rstats.skipped_expansions, "rollout/infra_retries": rstats.infra_retries,
             "train/lr": float(self.schedule(int(self.state.step))), "train/nonfinite_skipped": self.nonfinite_skipped,
         })
+        # Tree metrics above are already global (merged trees); counters and timings combine per host.
+        host = {k: v for k, v in metrics.items() if k.startswith(("time/", "throughput/", "rollout/"))}
+        metrics.update(dist.reduce_metrics(dist.allgather_json(host)))
+        return metrics
+
+    @staticmethod
+    def _tree_metrics(tree) -> dict:
+        """Rewards and pass rates per turn, tree metrics and compute counts of (all hosts') trees."""
+        metrics = dict(tree_metrics(tree))
+        metrics.update(step_counts(tree).as_dict())
+        executed = np.isfinite(tree.reward)
+        metrics["reward/mean"] = float(np.mean(tree.reward[executed])) if executed.any() else 0.0
+        for t in range(1, tree.num_turns + 1):
+            at = executed & (tree.turn == t)
+            if at.any():
+                metrics[f"reward/turn{t}_mean"] = float(tree.reward[at].mean())
+                metrics[f"pass/turn{t}_rate"] = float(tree.succeeded[at].mean())
         return metrics
 
     def _dump_tree(self, tree) -> None:
         mode = self.c.log.dump_trees
-        if mode == "none" or not self.is_main:
+        if mode == "none":
             return
         d = os.path.join(self.workdir, "trees")
         os.makedirs(d, exist_ok=True)
-        name = "last.jsonl" if mode == "last" else f"step_{self.step:06d}.jsonl"
+        name = "last" if mode == "last" else f"step_{self.step:06d}"
+        name += f".p{jax.process_index()}.jsonl" if dist.multiprocess() else ".jsonl"
         tree.dump_jsonl(os.path.join(d, name), include_tokens=False)
 
     def _updates(self, tree) -> dict:
-        """ppo_epochs x minibatches optimizer updates on the kept nodes; returns averaged metrics."""
+        """ppo_epochs x minibatches optimizer updates on the kept nodes; returns averaged metrics.
+
+        Every host packs its own trees; shapes (bucket length, micro-batches
+        per update) and loss denominators are agreed across hosts, and the
+        hosts' rows form the global batch of each update.
+        """
         c = self.c
         mb = int(c.rl.batch.micro_batch_size)
         kept = np.flatnonzero(tree.kept & (tree.response_lens > 0))
-        if not len(kept):
-            return {"updates": 0.0}
-        longest = int(max(tree.prompt_lens[kept] + tree.response_lens[kept]))
+        longest = int(max(tree.prompt_lens[kept] + tree.response_lens[kept])) if len(kept) else 0
         fits = [b for b in sorted(c.rl.batch.buckets) if b >= longest]
-        bucket = fits[0] if fits else max(c.rl.batch.buckets)
+        bucket = dist.agree_max(fits[0] if fits else max(c.rl.batch.buckets))
+        if dist.agree_max(len(kept)) == 0:
+            return {"updates": 0.0}
         packed = pack_tree(tree, buckets=[bucket], micro_batch_size=1, pad_id=self._pad_id(),
-                           overflow=c.rl.batch.overflow)
-        if not packed.batches:
-            return {"updates": 0.0, "dropped": float(len(packed.dropped))}
-        rows = packed.batches[0]
+                           overflow=c.rl.batch.overflow) if len(kept) else None
+        rows = packed.batches[0] if packed is not None and packed.batches else self._empty_rows(bucket)
         n = int((rows["node_index"] >= 0).sum())
-        rng = np.random.default_rng([int(c.seed), self.step])
+        rng = np.random.default_rng([int(c.seed), self.step, jax.process_index()])
         sums: dict[str, float] = {}
         updates = 0
         for _ in range(int(c.train.ppo_epochs)):
             order = rng.permutation(n) if c.train.minibatches > 1 else np.arange(n)
             for part in np.array_split(order, int(c.train.minibatches)):
-                if not len(part):
+                if not dist.agree_max(len(part)):
                     continue
                 m = self._one_update({k: v[part] for k, v in rows.items()}, mb)
                 updates += 1
                 for k, v in m.items():
                     sums[k] = sums.get(k, 0.0) + v
-        out = {k: v / updates for k, v in sums.items()}
-        out.update(updates=float(updates), bucket_len=float(bucket), dropped=float(len(packed.dropped)))
+        out = {k: v / max(updates, 1) for k, v in sums.items()}
+        out.update(updates=float(updates), bucket_len=float(bucket),
+                   dropped=float(len(packed.dropped)) if packed is not None else 0.0)
         return out
 
+    def _empty_rows(self, bucket: int) -> dict:
+        """Zero rows of the packed-batch layout (a host with nothing to train still joins the global step)."""
+        from murphy_jax.rl.batching import pack
+
+        one = pack([[0]], [[0]], [[0.0]], [0.0], buckets=[bucket], micro_batch_size=1).batches[0]
+        return {k: v[:0] for k, v in one.items()}
+
     def _one_update(self, rows: dict, mb: int) -> dict:
-        num_micro = _next_pow2(-(-len(rows["input_ids"]) // mb))
+        num_micro = dist.agree_max(_next_pow2(max(1, -(-len(rows["input_ids"]) // mb))))
         batch = stack_micro_batches(rows, mb, num_micro)
-        norms = {"num_tokens": np.float32(batch["loss_mask"].sum()),
-                 "num_seqs": np.float32(batch["loss_mask"].any(-1).sum())}
+        norms = {"num_tokens": np.float32(dist.agree_sum(batch["loss_mask"].sum())),
+                 "num_seqs": np.float32(dist.agree_sum(batch["loss_mask"].any(-1).sum()))}
+        gbatch = dist.global_batch(batch, self.batch_shardings)
         if self.ref_params is not None:
-            batch["ref_logprobs"] = np.asarray(reference_logprobs(self.ref_params, batch, cfg=self.mcfg,
-                                                                  temperature=self.temperature))
-        self.state, metrics = self.train_step(self.state, batch, norms)
+            ref_params = self.ref_params
+            if self.c.train.reference_on_host:
+                ref_params = jax.tree.map(lambda h, d: jax.device_put(h, d.sharding), self.ref_params,
+                                          self.state.params)
+            ref = reference_logprobs(ref_params, gbatch, cfg=self.mcfg, temperature=self.temperature)
+            del ref_params
+            gbatch["ref_logprobs"] = jax.device_put(ref, self.batch_shardings["ref_logprobs"])
+        self.state, metrics = self.train_step(self.state, gbatch, norms)
         metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
         if metrics["finite"] < 1.0:
             if self.c.train.on_nonfinite == "stop":

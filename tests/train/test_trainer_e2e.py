@@ -58,11 +58,9 @@ def _stable(records):
 
 
 def _params(workdir, step):
-    import orbax.checkpoint as ocp
+    from murphy_jax.train.checkpoint import restore_params_numpy
 
-    path = os.path.join(workdir, "checkpoints", str(step), "state")
-    tree = ocp.StandardCheckpointer().restore(path)
-    return tree
+    return restore_params_numpy(os.path.join(workdir, "checkpoints", str(step)))
 
 
 def _flat_arrays(tree):
