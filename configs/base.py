@@ -59,6 +59,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.sampling.max_prompt_tokens = 2048  # longer prompts (long feedback histories) are not expanded
     c.sampling.max_rows = 64  # rows (prompts x samples) per generation program: bounds KV-cache memory
     c.sampling.chunk = 64  # decode steps between host checks (stop strings, early exit)
+    c.sampling.stop_strings = ()  # stop a response when its text contains one (e.g. "```\n" after the code block)
 
     c.executor = ml_collections.ConfigDict(_executor_defaults())
 

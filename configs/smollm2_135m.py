@@ -22,6 +22,9 @@ def get_config():
     c.sampling.max_prompt_tokens = 864
     c.sampling.temperature = 1.0
     c.sampling.max_rows = 32
+    # SmolLM2 explains and demonstrates after its code block: stop once the first block closes.
+    c.sampling.stop_strings = ("```\n",)
+    c.sampling.chunk = 16
     c.rl.credit.strategy = "mars"
     c.rl.credit.gamma = 0.9
     c.rl.prune.inter_keep = 2  # the root group and the most informative refinement group

@@ -103,7 +103,7 @@ class Trainer:
             self.sampler, self.tokenizer, self.state.params, max_new_tokens=int(config.sampling.max_new_tokens),
             temperature=float(config.sampling.temperature), top_p=float(config.sampling.top_p),
             top_k=int(config.sampling.top_k), max_prompt_tokens=int(config.sampling.max_prompt_tokens),
-            templates=self.templates)
+            templates=self.templates, stop_strings=tuple(config.sampling.stop_strings))
         self.ckpt = Checkpointer(os.path.join(self.workdir, "checkpoints"), keep=int(config.checkpoint.keep),
                                  async_save=bool(config.checkpoint.async_save))
         self.step = 0
