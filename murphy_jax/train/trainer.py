@@ -137,8 +137,11 @@ class Trainer:
         return time.perf_counter() - t0
 
     # ----------------------------------------------------------------------------------------
-    def run(self) -> dict:
-        """Train until ``train.steps`` (or SIGTERM); returns the last step's metrics."""
+    def run(self, on_step=None) -> dict:
+        """Train until ``train.steps`` (or SIGTERM); returns the last step's metrics.
+
+        ``on_step(step, metrics)`` is called after every step (live plots in notebooks).
+        """
         c = self.c
         flag = PreemptionFlag().install()
         writer = MetricsWriter(self.workdir, tensorboard=bool(c.log.tensorboard), enabled=self.is_main)
@@ -160,6 +163,8 @@ class Trainer:
                     if self.step % int(c.log.every) == 0 or self.step == int(c.train.steps):
                         writer.write(self.step, last)
                     progress.update({k.split("/")[-1]: last[k] for k in ("reward/mean", "train/loss") if k in last})
+                    if on_step is not None:
+                        on_step(self.step, last)
                     if preempted:
                         log.warning("preempted: checkpoint at step %d written; rerun the same command to resume",
                                     self.step)
