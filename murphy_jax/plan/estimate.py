@@ -277,9 +277,10 @@ def train_items(cfg: ModelConfig, leaves: list[ParamLeaf], mesh: MeshSizes, wl: 
 
 
 def batch_bytes(wl: Workload, mesh: MeshSizes, rules=DEFAULT_RULES) -> int:
-    """The [M, mb, T] batch arrays of one update on one device."""
+    """The [mb, T] arrays of one micro-batch on one device."""
     per_token = BATCH_BYTES_PER_TOKEN + (F32 if wl.reference != "none" else 0)
-    return wl.num_micro * local_rows(wl.micro_batch, mesh, rules) * wl.seq_len * per_token
+    # The trainer keeps an update's micro-batches on the host and moves one [mb, T] micro-batch at a time.
+    return local_rows(wl.micro_batch, mesh, rules) * wl.seq_len * per_token
 
 
 # ---------------------------------------------------------------------------------------------
@@ -372,8 +373,8 @@ def plan(cfg: ModelConfig, mesh: MeshSizes, wl: Workload, *, device_memory: int 
                       f"{prog.gen_slots} slots"),
                  Item("decode state", decode_state_bytes(gmesh, prog, rules), "tokens and log-probs")]
         phases.append(Phase(f"generate: {tag}", tuple(resident + local + state + temps), prog))
-    batch = Item("train batch", batch_bytes(wl, mesh, rules),
-                 f"[{wl.num_micro}, {wl.micro_batch}, {wl.seq_len}] arrays")
+    batch = Item("train micro-batch", batch_bytes(wl, mesh, rules),
+                 f"[{wl.micro_batch}, {wl.seq_len}] arrays (one of {wl.num_micro} per update)")
     if wl.reference != "none":
         w = _local_widths(cfg, mesh, rules)
         rows = local_rows(wl.micro_batch, mesh, rules)

@@ -30,7 +30,7 @@ from murphy_jax.models.sharding import DEFAULT_RULES, logical_to_spec, param_sha
 from murphy_jax.plan.workload import GenProgram, Workload
 from murphy_jax.sampling import engine
 from murphy_jax.train.state import TrainState
-from murphy_jax.train.step import BATCH_KEYS, make_train_step, step_batch_shardings
+from murphy_jax.train.step import BATCH_KEYS, make_train_step, micro_batch_shardings
 
 _BATCH_DTYPES = dict(input_ids=jnp.int32, targets=jnp.int32, positions=jnp.int32, valid=jnp.bool_,
                      loss_mask=jnp.bool_, advantages=jnp.float32, old_logprobs=jnp.float32, ref_logprobs=jnp.float32)
@@ -74,18 +74,34 @@ def _stats(compiled) -> dict:
 
 
 def measure_train(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, loss_kw: dict, temperature: float = 1.0) -> dict:
-    """memory_analysis of the trainer's compiled train step, plus ``peak`` = args + temps + outputs - aliased."""
+    """memory_analysis of the trainer's two update programs; ``peak`` is the larger of their peaks.
+
+    ``accumulate`` (one [mb, T] micro-batch into the gradient sum) runs with the
+    optimizer state resident beside its arguments; ``apply`` takes state and
+    accumulator as arguments.
+    """
     state = abstract_state(abstract_params(cfg, mesh), tx, mesh)
     with_ref = wl.reference != "none"
     step = make_train_step(cfg, tx, loss_kw=loss_kw, temperature=temperature, logits_chunk=wl.logits_chunk,
                            state_shardings=jax.tree.map(lambda x: x.sharding, state), mesh=mesh, with_ref=with_ref)
-    bsh = step_batch_shardings(mesh, with_ref)
+    msh = micro_batch_shardings(mesh, with_ref)
     keys = BATCH_KEYS + (("ref_logprobs",) if with_ref else ())
-    batch = {k: _sds((wl.num_micro, wl.micro_batch, wl.seq_len), _BATCH_DTYPES[k], bsh[k]) for k in keys}
+    mb = {k: _sds((wl.micro_batch, wl.seq_len), _BATCH_DTYPES[k], msh[k]) for k in keys}
     norms = {"num_tokens": _sds((), jnp.float32), "num_seqs": _sds((), jnp.float32)}
-    s = _stats(step.lower(state, batch, norms).compile())
-    s["peak"] = s["arguments"] + s["temporaries"] + s["outputs"] - s["aliased"]
-    return s
+    acc = jax.eval_shape(step.init_acc, state.params, mb)
+    acc = jax.tree.map(lambda x, p: _sds(x.shape, x.dtype, p), acc,
+                       type(acc)(jax.tree.map(lambda x: x.sharding, state.params),
+                                 {k: NamedSharding(mesh, P()) for k in acc.sums}))
+    a = _stats(step.accumulate.lower(state.params, acc, mb, norms).compile())
+    u = _stats(step.apply.lower(state, acc).compile())
+    a["resident_optimizer"] = device_bytes(state.opt_state)
+    a["peak"] = a["arguments"] + a["temporaries"] + a["outputs"] - a["aliased"] + a["resident_optimizer"]
+    u["peak"] = u["arguments"] + u["temporaries"] + u["outputs"] - u["aliased"]
+    out = {f"accumulate_{k}": v for k, v in a.items()}
+    out.update({f"apply_{k}": v for k, v in u.items()})
+    out.update(arguments=a["arguments"], outputs=a["outputs"], aliased=a["aliased"], temporaries=a["temporaries"],
+               peak=max(a["peak"], u["peak"]))
+    return out
 
 
 def measure_reference(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, temperature: float = 1.0) -> dict:
@@ -94,8 +110,8 @@ def measure_reference(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, tempera
 
     params = abstract_params(cfg, mesh)  # the reference has the policy's shapes and shardings
     state = abstract_state(params, tx, mesh)
-    sh = step_batch_shardings(mesh)
-    shape = (wl.num_micro, wl.micro_batch, wl.seq_len)
+    sh = micro_batch_shardings(mesh)
+    shape = (wl.micro_batch, wl.seq_len)
     batch = {k: _sds(shape, _BATCH_DTYPES[k], sh[k]) for k in ("input_ids", "positions", "valid", "targets")}
     s = _stats(reference_logprobs.lower(params, batch, cfg=cfg, temperature=temperature).compile())
     s["resident_policy"] = device_bytes(state.params) + device_bytes(state.opt_state)

@@ -1,19 +1,23 @@
-"""The jitted, sharded train step: micro-batch gradient accumulation, GRPO loss, one optimizer update.
+"""The jitted, sharded train step: GRPO loss, micro-batch gradient accumulation, one optimizer update.
 
-A step's batch has shape [M, mb, T]: M micro-batches of mb rows. A ``lax.scan``
-accumulates gradients over the micro-batches; an all-padding micro-batch is
-skipped with ``lax.cond``, so padding M up to a bucket costs no compute. Each
-micro-batch loss is normalised by the whole step's token/sequence counts, so
-the accumulated gradient equals the gradient of one big batch.
+One update is two jitted programs with explicit shardings and donated
+buffers: ``accumulate`` adds one micro-batch's gradient (and metric sums) into
+an accumulator, ``apply`` clips, runs the optimizer and updates the state.
+Splitting them lets every micro-batch keep its own length bucket (turn-1 and
+turn-3 sequences of a tree differ several-fold in length): one program per
+bucket length, none padded to the step's longest sequence. An all-padding
+micro-batch (multi-host alignment) is skipped with ``lax.cond``.
 
-A non-finite loss or gradient leaves the state unchanged (the update is
-selected away) and is reported in the metrics; the trainer then stops or
-skips as configured.
+Each micro-batch loss is normalised by the whole update's token/sequence
+counts (``norms``), so the accumulated gradient equals the gradient of one big
+batch (tested for every aggregation). A non-finite loss or gradient leaves the
+state unchanged (the update is selected away) and is reported in the metrics;
+the trainer then stops or skips as configured.
 """
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from typing import Iterable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -28,7 +32,7 @@ from murphy_jax.rl.loss import grpo_loss, token_entropy, token_logprobs
 from murphy_jax.train.state import TrainState
 
 BATCH_KEYS = ("input_ids", "targets", "positions", "valid", "loss_mask", "advantages", "old_logprobs")
-# How per-micro-batch metrics combine over a step: token-weighted means, maxima, and (the rest) sums.
+# How per-micro-batch metrics combine over an update: token-weighted means, maxima, and (the rest) sums.
 _TOKEN_MEANS = ("clip_frac", "clip_frac_low", "clip_frac_high", "approx_kl", "entropy", "kl_ref", "ratio_mean")
 _MAXIMA = ("ratio_max",)
 
@@ -64,56 +68,102 @@ def micro_loss(params, batch: dict, norms: dict, *, cfg: ModelConfig, loss_kw: d
     return loss, metrics
 
 
-def make_train_step(cfg: ModelConfig, tx: optax.GradientTransformation, *, loss_kw: dict, temperature: float = 1.0,
-                    logits_chunk: int = 0, state_shardings=None, mesh: Mesh | None = None,
-                    with_ref: bool = False) -> Callable:
-    """``train_step(state, batch, norms) -> (state, metrics)``: jitted, donated state, explicit shardings."""
-    loss_kw = dict(loss_kw)
-    # Activations follow the batch rows: [mb, T, hidden] split over the data*fsdp devices.
-    act = NamedSharding(mesh, P(*batch_sharding(mesh, 3).spec)) if mesh is not None else None
+class Accum(NamedTuple):
+    """Gradient sum (parameter dtype and shardings) and metric sums over the micro-batches so far."""
 
-    def one(params, mb, norms):
-        return micro_loss(params, mb, norms, cfg=cfg, loss_kw=loss_kw, temperature=temperature,
-                          logits_chunk=logits_chunk, act_sharding=act)
+    grads: dict
+    sums: dict
 
-    grad_fn = jax.value_and_grad(one, has_aux=True)
 
-    def step(state: TrainState, batch: dict, norms: dict):
-        zeros = jax.tree.map(jnp.zeros_like, state.params)
-        metric_keys = _metric_keys(one, state.params, batch, norms)
+class TrainStep:
+    """``step(state, micro_batches, norms) -> (state, metrics)`` built from two jitted programs.
 
-        def body(carry, mb):
-            grads, sums = carry
+    ``accumulate(params, acc, micro_batch, norms) -> acc`` (acc donated) and
+    ``apply(state, acc) -> (state, metrics)`` (state donated), both
+    with explicit in/out shardings when a mesh is given.
+    """
+
+    def __init__(self, cfg: ModelConfig, tx: optax.GradientTransformation, *, loss_kw: dict,
+                 temperature: float = 1.0, logits_chunk: int = 0, state_shardings=None, mesh: Mesh | None = None,
+                 with_ref: bool = False):
+        loss_kw = dict(loss_kw)
+        # Activations follow the batch rows: [mb, T, hidden] split over the data*fsdp devices.
+        act = NamedSharding(mesh, P(*batch_sharding(mesh, 3).spec)) if mesh is not None else None
+
+        def one(params, mb, norms):
+            return micro_loss(params, mb, norms, cfg=cfg, loss_kw=loss_kw, temperature=temperature,
+                              logits_chunk=logits_chunk, act_sharding=act)
+
+        self._one = one
+        grad_fn = jax.value_and_grad(one, has_aux=True)
+
+        def accumulate(params, acc: Accum, mb: dict, norms: dict) -> Accum:
             tokens = mb["loss_mask"].sum().astype(jnp.float32)
 
             def run(_):
-                (loss, m), g = grad_fn(state.params, mb, norms)
-                new_sums = {k: _combine(k, sums[k], m[k], tokens) for k in sums if k != "loss"}
-                new_sums["loss"] = sums["loss"] + loss
-                return jax.tree.map(jnp.add, grads, g), new_sums
+                (loss, m), g = grad_fn(params, mb, norms)
+                sums = {k: _combine(k, acc.sums[k], m[k], tokens) for k in acc.sums if k not in ("loss", "tokens")}
+                sums.update(loss=acc.sums["loss"] + loss, tokens=acc.sums["tokens"] + tokens)
+                return Accum(jax.tree.map(jnp.add, acc.grads, g), sums)
 
-            return jax.lax.cond(tokens > 0, run, lambda _: (grads, sums), None), None
+            return jax.lax.cond(tokens > 0, run, lambda _: acc, None)
 
-        sums0 = {k: jnp.zeros((), jnp.float32) for k in metric_keys}
-        (grads, sums), _ = jax.lax.scan(body, (zeros, sums0), batch)
-        total = jnp.maximum(batch["loss_mask"].sum().astype(jnp.float32), 1.0)
-        metrics = {k: (v / total if k in _TOKEN_MEANS else v) for k, v in sums.items()}
-        grad_norm = optax.tree.norm(grads)
-        finite = jnp.isfinite(metrics["loss"]) & jnp.isfinite(grad_norm)
-        updates, opt_state = tx.update(grads, state.opt_state, state.params)
-        params = optax.apply_updates(state.params, updates)
-        new = TrainState(state.step + 1, params, opt_state, state.rng)
-        keep = lambda n, o: jnp.where(finite, n, o)  # noqa: E731  (a bad update is never applied)
-        out = jax.tree.map(keep, new, state)
-        metrics.update(grad_norm=grad_norm, finite=finite.astype(jnp.float32),
-                       trained_tokens=batch["loss_mask"].sum().astype(jnp.float32))
-        return out, metrics
+        def apply(state: TrainState, acc: Accum):
+            total = jnp.maximum(acc.sums["tokens"], 1.0)
+            metrics = {k: (v / total if k in _TOKEN_MEANS else v) for k, v in acc.sums.items() if k != "tokens"}
+            grad_norm = optax.tree.norm(acc.grads)
+            finite = jnp.isfinite(metrics["loss"]) & jnp.isfinite(grad_norm)
+            updates, opt_state = tx.update(acc.grads, state.opt_state, state.params)
+            params = optax.apply_updates(state.params, updates)
+            new = TrainState(state.step + 1, params, opt_state, state.rng)
+            keep = lambda n, o: jnp.where(finite, n, o)  # noqa: E731  (a bad update is never applied)
+            metrics.update(grad_norm=grad_norm, finite=finite.astype(jnp.float32), trained_tokens=acc.sums["tokens"])
+            return jax.tree.map(keep, new, state), metrics
 
-    if mesh is None:
-        return jax.jit(step, donate_argnums=0)
-    bsh = step_batch_shardings(mesh, with_ref)
-    return jax.jit(step, in_shardings=(state_shardings, bsh, None), out_shardings=(state_shardings, None),
-                   donate_argnums=0)
+        self._with_ref = with_ref
+        if mesh is None:
+            self.accumulate = jax.jit(accumulate, donate_argnums=1)
+            self.apply = jax.jit(apply, donate_argnums=0)
+            self._acc_shardings = None
+            return
+        self._acc_shardings = True
+        self._rep, self._mb_sh, self._param_sh = NamedSharding(mesh, P()), micro_batch_shardings(mesh, with_ref), \
+            state_shardings.params
+        self._accumulate_fn, self._apply_fn, self._state_sh = accumulate, apply, state_shardings
+        self.accumulate = None  # built on first use: the accumulator's metric keys come from tracing the loss
+        self.apply = None
+
+    def init_acc(self, params, sample_mb: dict) -> Accum:
+        """A zero accumulator: gradients shaped (and sharded) like ``params``, zero metric sums."""
+        keys = sorted(set(_metric_keys(self._one, params, sample_mb)) | {"loss", "tokens"})
+        if self._acc_shardings is None:
+            return Accum(jax.tree.map(jnp.zeros_like, params), {k: jnp.zeros((), jnp.float32) for k in keys})
+        if self.accumulate is None:
+            acc_sh = Accum(self._param_sh, {k: self._rep for k in keys})
+            self.accumulate = jax.jit(self._accumulate_fn, in_shardings=(self._param_sh, acc_sh, self._mb_sh, None),
+                                      out_shardings=acc_sh, donate_argnums=1)
+            self.apply = jax.jit(self._apply_fn, in_shardings=(self._state_sh, acc_sh),
+                                 out_shardings=(self._state_sh, None), donate_argnums=0)
+            # Zeros made on the devices, already sharded: no host copy of a large model's gradients.
+            self._zeros = jax.jit(lambda p: Accum(jax.tree.map(jnp.zeros_like, p),
+                                                  {k: jnp.zeros((), jnp.float32) for k in keys}),
+                                  in_shardings=(self._param_sh,), out_shardings=acc_sh)
+        return self._zeros(params)
+
+    def __call__(self, state: TrainState, micro_batches: Iterable[dict], norms: dict):
+        """One optimizer update over ``micro_batches`` (each [mb, T]; T may differ between them)."""
+        micro_batches = list(micro_batches)
+        if not micro_batches:
+            raise ValueError("train step: no micro-batches")
+        acc = self.init_acc(state.params, micro_batches[0])
+        for mb in micro_batches:
+            acc = self.accumulate(state.params, acc, mb, norms)
+        return self.apply(state, acc)
+
+
+def make_train_step(cfg: ModelConfig, tx: optax.GradientTransformation, **kw) -> TrainStep:
+    """The trainer's update (see TrainStep); keywords: loss_kw, temperature, logits_chunk, state_shardings, mesh, with_ref."""
+    return TrainStep(cfg, tx, **kw)
 
 
 def _combine(key, acc, value, tokens):
@@ -124,43 +174,42 @@ def _combine(key, acc, value, tokens):
     return acc + value
 
 
-def _metric_keys(one, params, batch, norms) -> list[str]:
-    mb = jax.tree.map(lambda x: x[0], batch)
+def _metric_keys(one, params, mb) -> list[str]:
+    norms = {"num_tokens": jnp.float32(1), "num_seqs": jnp.float32(1)}
     _, m = jax.eval_shape(one, params, mb, norms)
-    return sorted(set(m) | {"loss"})
+    return list(m)
 
 
-def step_batch_shardings(mesh: Mesh, with_ref: bool = False) -> dict:
-    """[M, mb, T] batch arrays: rows over the batch mesh axes, micro-batch and time replicated."""
-    spec = batch_sharding(mesh, 2).spec
-    sh = NamedSharding(mesh, P(None, *spec))
+def micro_batch_shardings(mesh: Mesh, with_ref: bool = False) -> dict:
+    """[mb, T] micro-batch arrays: rows over the batch mesh axes, time replicated."""
+    sh = batch_sharding(mesh, 2)
     return {k: sh for k in BATCH_KEYS + (("ref_logprobs",) if with_ref else ())}
 
 
-@functools.partial(jax.jit, static_argnames=("cfg", "temperature"))
-def reference_logprobs(params, batch: dict, *, cfg: ModelConfig, temperature: float = 1.0):
-    """Token log-probs [M, mb, T] of the frozen reference policy for the KL term."""
+def split_micro_batches(rows: dict[str, np.ndarray], micro_batch_size: int,
+                        num_micro: int | None = None) -> list[dict[str, np.ndarray]]:
+    """[N, T] rows -> list of [mb, T] micro-batches, the last (and any up to ``num_micro``) padded with empty rows.
 
-    def one(mb):
-        positions = jnp.where(mb["valid"], mb["positions"], -1)
-        logits = forward(cfg, params, mb["input_ids"], positions)
-        return token_logprobs(logits / temperature, mb["targets"])
-
-    return jax.lax.map(one, {k: batch[k] for k in ("input_ids", "positions", "valid", "targets")})
-
-
-def stack_micro_batches(rows: dict[str, np.ndarray], micro_batch_size: int, num_micro: int) -> dict[str, np.ndarray]:
-    """[N, T] rows -> [num_micro, mb, T], padding with empty rows (one visible pad token, nothing trained)."""
+    An empty row has one visible pad token and nothing trained, so it adds
+    nothing to the loss or gradient.
+    """
     n, t = rows["input_ids"].shape
-    total = num_micro * micro_batch_size
-    if n > total:
-        raise ValueError(f"{n} rows do not fit {num_micro} micro-batches of {micro_batch_size}")
-    out = {}
-    for k in BATCH_KEYS + (("ref_logprobs",) if "ref_logprobs" in rows else ()):
+    count = max(-(-n // micro_batch_size), num_micro or 0)
+    total = count * micro_batch_size
+    keys = BATCH_KEYS + (("ref_logprobs",) if "ref_logprobs" in rows else ())
+    padded = {}
+    for k in keys:
         x = rows[k]
         pad = np.zeros((total - n, t), x.dtype)
         if k == "valid":
             pad[:, 0] = True
-        out[k] = np.concatenate([x, pad]).reshape(num_micro, micro_batch_size, t)
-    return out
+        padded[k] = np.concatenate([x, pad])
+    return [{k: v[i * micro_batch_size:(i + 1) * micro_batch_size] for k, v in padded.items()} for i in range(count)]
 
+
+@functools.partial(jax.jit, static_argnames=("cfg", "temperature"))
+def reference_logprobs(params, mb: dict, *, cfg: ModelConfig, temperature: float = 1.0):
+    """Token log-probs [mb, T] of the frozen reference policy for the KL term."""
+    positions = jnp.where(mb["valid"], mb["positions"], -1)
+    logits = forward(cfg, params, mb["input_ids"], positions)
+    return token_logprobs(logits / temperature, mb["targets"])

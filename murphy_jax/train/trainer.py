@@ -23,7 +23,7 @@ from murphy_jax.models import build_model, export_hf, make_mesh
 from murphy_jax.models.decoder import abstract_decoder
 from murphy_jax.models.sharding import param_shardings
 from murphy_jax.rl.accounting import step_counts
-from murphy_jax.rl.batching import pack_tree
+from murphy_jax.rl.batching import pack
 from murphy_jax.rl.scoring import score_tree
 from murphy_jax.rl.tree_metrics import tree_metrics
 from murphy_jax.rollout import ModelGenerator, run_rollout
@@ -35,17 +35,14 @@ from murphy_jax.train.data import TaskStream
 from murphy_jax.train.metrics import MetricsWriter, Progress
 from murphy_jax.train.policy import load_policy
 from murphy_jax.train.state import init_state, lr_schedule, make_optimizer, state_shardings
-from murphy_jax.train.step import make_train_step, reference_logprobs, stack_micro_batches, step_batch_shardings
+from murphy_jax.train.step import (BATCH_KEYS, make_train_step, micro_batch_shardings, reference_logprobs,
+                                   split_micro_batches)
 
 log = logging.getLogger(__name__)
 
 
 class TrainingError(RuntimeError):
     """Training cannot continue (non-finite update, executor failure); the last good checkpoint is intact."""
-
-
-def _next_pow2(x: int) -> int:
-    return 1 << max(0, (x - 1).bit_length())
 
 
 class Trainer:
@@ -88,7 +85,7 @@ class Trainer:
         loss_kw = dict(eps_low=float(config.rl.loss.eps_low), eps_high=float(config.rl.loss.eps_high),
                        aggregation=str(config.rl.loss.aggregation), beta=float(config.rl.loss.beta),
                        norm_len=float(config.rl.loss.norm_len or config.sampling.max_new_tokens))
-        self.batch_shardings = step_batch_shardings(self.mesh, with_ref=config.rl.loss.beta > 0)
+        self.mb_shardings = micro_batch_shardings(self.mesh, with_ref=config.rl.loss.beta > 0)
         self.train_step = make_train_step(self.mcfg, self.tx, loss_kw=loss_kw, temperature=self.temperature,
                                           logits_chunk=int(config.train.logits_chunk),
                                           state_shardings=self.shardings, mesh=self.mesh,
@@ -251,61 +248,75 @@ class Trainer:
     def _updates(self, tree) -> dict:
         """ppo_epochs x minibatches optimizer updates on the kept nodes; returns averaged metrics.
 
-        Every host packs its own trees; shapes (bucket length, micro-batches
-        per update) and loss denominators are agreed across hosts, and the
-        hosts' rows form the global batch of each update.
+        Every host packs its own trees into micro-batches of their own length
+        bucket; the sequence of (bucket, count) and the loss denominators are
+        agreed across hosts, and each micro-batch's rows from all hosts form
+        one global micro-batch.
         """
         c = self.c
-        mb = int(c.rl.batch.micro_batch_size)
         kept = np.flatnonzero(tree.kept & (tree.response_lens > 0))
-        longest = int(max(tree.prompt_lens[kept] + tree.response_lens[kept])) if len(kept) else 0
-        fits = [b for b in sorted(c.rl.batch.buckets) if b >= longest]
-        bucket = dist.agree_max(fits[0] if fits else max(c.rl.batch.buckets))
         if dist.agree_max(len(kept)) == 0:
             return {"updates": 0.0}
-        packed = pack_tree(tree, buckets=[bucket], micro_batch_size=1, pad_id=self._pad_id(),
-                           overflow=c.rl.batch.overflow) if len(kept) else None
-        rows = packed.batches[0] if packed is not None and packed.batches else self._empty_rows(bucket)
-        n = int((rows["node_index"] >= 0).sum())
         rng = np.random.default_rng([int(c.seed), self.step, jax.process_index()])
         sums: dict[str, float] = {}
-        updates = 0
+        updates, dropped = 0, 0
         for _ in range(int(c.train.ppo_epochs)):
-            order = rng.permutation(n) if c.train.minibatches > 1 else np.arange(n)
+            order = rng.permutation(kept) if c.train.minibatches > 1 else kept
             for part in np.array_split(order, int(c.train.minibatches)):
                 if not dist.agree_max(len(part)):
                     continue
-                m = self._one_update({k: v[part] for k, v in rows.items()}, mb)
+                micro, norms, lost = self._micro_batches(tree, np.sort(part))
+                dropped += lost
+                m = self._one_update(micro, norms)
                 updates += 1
                 for k, v in m.items():
                     sums[k] = sums.get(k, 0.0) + v
         out = {k: v / max(updates, 1) for k, v in sums.items()}
-        out.update(updates=float(updates), bucket_len=float(bucket),
-                   dropped=float(len(packed.dropped)) if packed is not None else 0.0)
+        out.update(updates=float(updates), dropped=float(dropped))
         return out
 
-    def _empty_rows(self, bucket: int) -> dict:
-        """Zero rows of the packed-batch layout (a host with nothing to train still joins the global step)."""
-        from murphy_jax.rl.batching import pack
+    def _micro_batches(self, tree, nodes: np.ndarray):
+        """This host's micro-batches for one update, aligned with every other host's; plus norms and drops."""
+        c = self.c
+        mb, buckets = int(c.rl.batch.micro_batch_size), sorted(int(b) for b in c.rl.batch.buckets)
+        by_len: dict[int, list] = {b: [] for b in buckets}
+        lost = 0
+        if len(nodes):
+            packed = pack([tree.prompt_ids[i] for i in nodes], [tree.response_ids[i] for i in nodes],
+                          [tree.logprobs[i] for i in nodes], tree.advantage[nodes], buckets=buckets,
+                          micro_batch_size=mb, node_index=nodes, pad_id=self._pad_id(), overflow=c.rl.batch.overflow)
+            lost = len(packed.dropped)
+            for batch in packed.batches:
+                by_len[batch["input_ids"].shape[1]] = split_micro_batches(batch, mb)
+        counts = {b: len(v) for b, v in by_len.items()}
+        agreed = {b: max(h[str(b)] for h in dist.allgather_json({str(k): v for k, v in counts.items()}))
+                  for b in buckets}
+        micro = []
+        for b in buckets:
+            if agreed[b] > counts[b]:  # another host has more rows of this length: join with empty rows
+                empty = self._empty_rows(b)
+                by_len[b] = by_len[b] + split_micro_batches(empty, mb, agreed[b] - counts[b])
+            micro += by_len[b]
+        tokens = sum(int(m["loss_mask"].sum()) for m in micro)
+        seqs = sum(int(m["loss_mask"].any(-1).sum()) for m in micro)
+        norms = {"num_tokens": np.float32(dist.agree_sum(tokens)), "num_seqs": np.float32(dist.agree_sum(seqs))}
+        return micro, norms, lost
 
+    def _empty_rows(self, bucket: int) -> dict:
+        """Zero rows of the packed-batch layout (a host with nothing of this length still joins the global step)."""
         one = pack([[0]], [[0]], [[0.0]], [0.0], buckets=[bucket], micro_batch_size=1).batches[0]
         return {k: v[:0] for k, v in one.items()}
 
-    def _one_update(self, rows: dict, mb: int) -> dict:
-        num_micro = dist.agree_max(_next_pow2(max(1, -(-len(rows["input_ids"]) // mb))))
-        batch = stack_micro_batches(rows, mb, num_micro)
-        norms = {"num_tokens": np.float32(dist.agree_sum(batch["loss_mask"].sum())),
-                 "num_seqs": np.float32(dist.agree_sum(batch["loss_mask"].any(-1).sum()))}
-        gbatch = dist.global_batch(batch, self.batch_shardings)
-        if self.ref_params is not None:
-            ref_params = self.ref_params
-            if self.c.train.reference_on_host:
-                ref_params = jax.tree.map(lambda h, d: jax.device_put(h, d.sharding), self.ref_params,
-                                          self.state.params)
-            ref = reference_logprobs(ref_params, gbatch, cfg=self.mcfg, temperature=self.temperature)
-            del ref_params
-            gbatch["ref_logprobs"] = jax.device_put(ref, self.batch_shardings["ref_logprobs"])
-        self.state, metrics = self.train_step(self.state, gbatch, norms)
+    def _one_update(self, micro: list[dict], norms: dict) -> dict:
+        acc = None
+        for mb in micro:
+            gmb = dist.global_batch({k: mb[k] for k in BATCH_KEYS}, self.mb_shardings)
+            if self.ref_params is not None:
+                gmb["ref_logprobs"] = jax.device_put(self._reference(gmb), self.mb_shardings["ref_logprobs"])
+            if acc is None:
+                acc = self.train_step.init_acc(self.state.params, gmb)
+            acc = self.train_step.accumulate(self.state.params, acc, gmb, norms)
+        self.state, metrics = self.train_step.apply(self.state, acc)
         metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
         if metrics["finite"] < 1.0:
             if self.c.train.on_nonfinite == "stop":
@@ -316,6 +327,12 @@ class Trainer:
             self.nonfinite_skipped += 1
             log.warning("non-finite update skipped at step %d", self.step)
         return metrics
+
+    def _reference(self, gmb: dict):
+        ref_params = self.ref_params
+        if self.c.train.reference_on_host:
+            ref_params = jax.tree.map(lambda h, d: jax.device_put(h, d.sharding), self.ref_params, self.state.params)
+        return reference_logprobs(ref_params, gmb, cfg=self.mcfg, temperature=self.temperature)
 
     def _pad_id(self) -> int:
         pad = self.tokenizer.pad_token_id

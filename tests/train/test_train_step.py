@@ -11,7 +11,7 @@ from murphy_jax.models import ModelConfig, make_mesh, param_shardings
 from murphy_jax.models.decoder import Decoder
 from murphy_jax.rl.batching import pack
 from murphy_jax.train.state import init_state, make_optimizer, state_shardings
-from murphy_jax.train.step import make_train_step, stack_micro_batches
+from murphy_jax.train.step import make_train_step, split_micro_batches
 
 HF = dict(model_type="llama", vocab_size=96, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
           num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256)
@@ -31,18 +31,32 @@ def model():
     return Decoder(cfg, rngs=nnx.Rngs(0))
 
 
-def _rows(n=8, seed=0):
+def _seqs(n=8, seed=0):
     """n sequences with random prompts/responses, rollout log-probs off by noise, and real advantages."""
     rng = np.random.RandomState(seed)
     prompts = [rng.randint(1, 96, rng.randint(3, 12)) for _ in range(n)]
     responses = [rng.randint(1, 96, rng.randint(2, 14)) for _ in range(n)]
     old = [-3.0 + 0.3 * rng.randn(len(r)) for r in responses]
-    adv = rng.randn(n).astype(np.float32)
-    return pack(prompts, responses, old, adv, buckets=[32], micro_batch_size=1).batches[0]
+    return prompts, responses, old, rng.randn(n).astype(np.float32)
 
 
-def _norms(batch):
-    return {"num_tokens": np.float32(batch["loss_mask"].sum()), "num_seqs": np.float32(batch["loss_mask"].any(-1).sum())}
+def _rows(n=8, seed=0, buckets=(32,)):
+    """The packed rows (one dict per length bucket)."""
+    return pack(*_seqs(n, seed), buckets=list(buckets), micro_batch_size=1).batches
+
+
+def _micro(n=8, seed=0, mb=8, buckets=(32,), extra_empty=0):
+    out = []
+    for rows in _rows(n, seed, buckets):
+        out += split_micro_batches(rows, mb)
+    if extra_empty:
+        out += split_micro_batches({k: v[:0] for k, v in _rows(n, seed, buckets)[0].items()}, mb, extra_empty)
+    return out
+
+
+def _norms(micro):
+    return {"num_tokens": np.float32(sum(m["loss_mask"].sum() for m in micro)),
+            "num_seqs": np.float32(sum(m["loss_mask"].any(-1).sum() for m in micro))}
 
 
 def _fresh(model):
@@ -56,16 +70,18 @@ def _leaves(tree):
 
 @pytest.mark.parametrize("aggregation", ["token_mean", "seq_mean_token_mean", "seq_mean_token_sum_norm"])
 def test_micro_batch_accumulation_equals_one_big_batch(model, aggregation):
-    cfg, rows = model.config, _rows(8)
+    cfg = model.config
     # Plain SGD: the parameter change is the gradient itself (Adam would amplify float noise in tiny gradients).
     tx = optax.sgd(0.5)
     loss_kw = dict(LOSS, aggregation=aggregation)
     step = make_train_step(cfg, tx, loss_kw=loss_kw)
     outs = []
-    for mb, m in ((8, 1), (2, 4), (1, 8), (2, 8)):  # the last pads 4 empty micro-batches (skipped)
-        batch = stack_micro_batches(rows, mb, m)
-        state, metrics = step(init_state(_fresh(model), tx, 0), batch, _norms(batch))
+    # one micro-batch of 8; 4 of 2; 8 of 1; 2 of 4 plus 3 empty ones (skipped); mixed length buckets 16 and 32.
+    for micro in (_micro(mb=8), _micro(mb=2), _micro(mb=1), _micro(mb=4, extra_empty=3),
+                  _micro(mb=2, buckets=(16, 32))):
+        state, metrics = step(init_state(_fresh(model), tx, 0), micro, _norms(micro))
         outs.append((_leaves(state.params), float(metrics["loss"]), float(metrics["grad_norm"])))
+    assert {m["input_ids"].shape[1] for m in _micro(mb=2, buckets=(16, 32))} == {16, 32}
     ref_params, ref_loss, ref_gn = outs[0]
     assert ref_gn > 1e-3
     for params, loss, gn in outs[1:]:
@@ -76,13 +92,13 @@ def test_micro_batch_accumulation_equals_one_big_batch(model, aggregation):
 
 @pytest.mark.parametrize("mesh_shape", [dict(data=1, fsdp=4, tensor=2), dict(data=2, fsdp=2, tensor=2)])
 def test_sharded_step_equals_single_device(model, mesh_shape):
-    cfg, rows = model.config, _rows(8, seed=1)
+    cfg = model.config
     tx = optax.chain(optax.clip_by_global_norm(0.5), optax.sgd(0.5, momentum=0.9))
-    batch = stack_micro_batches(rows, 4, 2)
+    micro = _micro(8, seed=1, mb=4)
     ref_state = init_state(_fresh(model), tx, 0)
     step = make_train_step(cfg, tx, loss_kw=LOSS)
     for _ in range(2):
-        ref_state, ref_m = step(ref_state, batch, _norms(batch))
+        ref_state, ref_m = step(ref_state, micro, _norms(micro))
 
     mesh = make_mesh(**mesh_shape)
     params = jax.tree.map(jax.device_put, _fresh(model), param_shardings(model, mesh))
@@ -92,7 +108,7 @@ def test_sharded_step_equals_single_device(model, mesh_shape):
     assert trace.sharding.spec == params["layers"]["mlp"]["up_proj"]["kernel"].sharding.spec  # moments follow params
     sstep = make_train_step(cfg, tx, loss_kw=LOSS, state_shardings=shardings, mesh=mesh)
     for _ in range(2):
-        state, m = sstep(state, batch, _norms(batch))
+        state, m = sstep(state, micro, _norms(micro))
     assert abs(float(m["loss"]) - float(ref_m["loss"])) < 1e-5
     kernel = state.params["layers"]["mlp"]["up_proj"]["kernel"]
     assert kernel.sharding.spec == params["layers"]["mlp"]["up_proj"]["kernel"].sharding.spec
@@ -102,16 +118,15 @@ def test_sharded_step_equals_single_device(model, mesh_shape):
 
 def test_adamw_schedule_and_clipping_apply(model):
     """The trainer's optimizer: warmup from 0 (first update is a no-op at lr 0) then AdamW moves params."""
-    cfg, rows = model.config, _rows(4, seed=3)
+    cfg, micro = model.config, _micro(4, seed=3, mb=4)
     tx = make_optimizer(_optim(warmup_steps=1, clip_norm=0.1, weight_decay=0.1), 10)
-    batch = stack_micro_batches(rows, 4, 1)
     step = make_train_step(cfg, tx, loss_kw=LOSS)
     state = init_state(_fresh(model), tx, 0)
     before = _leaves(state.params)
-    state, _ = step(state, batch, _norms(batch))
+    state, _ = step(state, micro, _norms(micro))
     for a, b in zip(_leaves(state.params), before):
         np.testing.assert_array_equal(a, b)  # lr(0) = 0
-    state, m = step(state, batch, _norms(batch))
+    state, m = step(state, micro, _norms(micro))
     assert int(state.step) == 2 and float(m["grad_norm"]) > 0.1  # reported before clipping
     moved = max(float(np.abs(a - b).max()) for a, b in zip(_leaves(state.params), before))
     # AdamW's first step moves each coordinate by lr * (sign(g) + wd * p): at most lr * (1 + wd * max|p|).
@@ -120,13 +135,12 @@ def test_adamw_schedule_and_clipping_apply(model):
 
 
 def test_nonfinite_update_is_not_applied(model):
-    cfg, rows = model.config, _rows(4, seed=2)
+    cfg, micro = model.config, _micro(4, seed=2, mb=4)
     tx = make_optimizer(_optim(), 10)
-    batch = stack_micro_batches(rows, 4, 1)
-    batch["old_logprobs"] = np.where(batch["loss_mask"], np.nan, batch["old_logprobs"]).astype(np.float32)
+    micro[0]["old_logprobs"] = np.where(micro[0]["loss_mask"], np.nan, micro[0]["old_logprobs"]).astype(np.float32)
     state0 = init_state(_fresh(model), tx, 0)
     before = _leaves(state0.params)
-    state, metrics = make_train_step(cfg, tx, loss_kw=LOSS)(state0, batch, _norms(batch))
+    state, metrics = make_train_step(cfg, tx, loss_kw=LOSS)(state0, micro, _norms(micro))
     assert float(metrics["finite"]) == 0.0 and int(state.step) == 0
     for a, b in zip(_leaves(state.params), before):
         np.testing.assert_array_equal(a, b)
