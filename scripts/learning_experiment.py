@@ -64,7 +64,7 @@ def evaluate(out: str, name: str, model: str, n: int, temperature: float, args) 
         sh([sys.executable, "-m", "murphy_jax.cli.eval", "--model", model, "--label", name,
             "--benchmark", "bundled:heldout", "--iters", "3", "--n", str(n), "--temperature", str(temperature),
             "--max-new-tokens", str(args.max_new_tokens), "--out", eval_dir, "--no-progress",
-            "--seed", "0"] + (["--stop", "```\n"] if args.stop else []), os.path.join(out, f"eval_{name}.log"))
+            "--seed", "0"] + (["--stop", "```\\n"] if args.stop else []), os.path.join(out, f"eval_{name}.log"))
     with open(report) as f:
         return json.load(f)["models"][0]
 
