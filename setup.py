@@ -36,8 +36,10 @@ setup(
         "psutil>=5.9,<8",
     ],
     extras_require={
-        # torch is only a test-time reference for logits and generation.
-        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "hypothesis>=6.100,<7", "torch>=2.5,<3"],
+        # torch (+ accelerate for its GGUF loader) is only a test-time reference for logits and generation;
+        # nbclient/ipykernel execute the Colab notebook headlessly.
+        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "hypothesis>=6.100,<7", "torch>=2.5,<3",
+                 "accelerate>=1.0,<2", "nbclient>=0.10,<1", "nbformat>=5.9,<6", "ipykernel>=6.29,<8"],
     },
     entry_points={
         "console_scripts": [
