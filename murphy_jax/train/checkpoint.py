@@ -80,6 +80,14 @@ class PreemptionFlag:
             self._previous = None
 
 
+def param_metadata(step_dir: str) -> dict:
+    """The ``params`` subtree of a checkpoint's array metadata (shapes and dtypes; nothing is loaded)."""
+    tree = ocp.PyTreeCheckpointer().metadata(os.path.join(step_dir, "state")).item_metadata.tree
+    if not isinstance(tree, dict) or "params" not in tree:
+        raise ValueError(f"{step_dir}: not a murphy_jax training checkpoint (no 'params' in its state)")
+    return tree["params"]
+
+
 def restore_params_numpy(step_dir: str) -> dict:
     """Only ``params`` of a checkpoint step directory, as host numpy arrays, whatever mesh wrote it.
 
@@ -88,13 +96,9 @@ def restore_params_numpy(step_dir: str) -> dict:
     """
     import numpy as np
 
-    path = os.path.join(step_dir, "state")
-    tree = ocp.PyTreeCheckpointer().metadata(path).item_metadata.tree
-    if not isinstance(tree, dict) or "params" not in tree:
-        raise ValueError(f"{step_dir}: not a murphy_jax training checkpoint (no 'params' in its state)")
-    meta = tree["params"]
+    meta = param_metadata(step_dir)
     item = {"params": jax.tree.map(lambda v: jax.ShapeDtypeStruct(v.shape, v.dtype), meta)}
     args = {"params": jax.tree.map(lambda v: ocp.RestoreArgs(restore_type=np.ndarray), meta)}
-    out = ocp.PyTreeCheckpointer().restore(path, args=ocp.args.PyTreeRestore(item=item, restore_args=args,
-                                                                              partial_restore=True))
+    out = ocp.PyTreeCheckpointer().restore(os.path.join(step_dir, "state"), args=ocp.args.PyTreeRestore(
+        item=item, restore_args=args, partial_restore=True))
     return out["params"]
