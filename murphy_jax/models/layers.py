@@ -150,6 +150,42 @@ def hidden_states(cfg: ModelConfig, params: dict, input_ids, positions, cache: K
     inv_freq, scaling = inv_frequencies(cfg)
     cos, sin = rope_tables(jnp.maximum(positions, 0), inv_freq, scaling)
     layers = params["layers"]
+    if isinstance(layers, (list, tuple)):
+        x, new_cache = _unrolled(cfg, layers, x, cos, sin, positions, cache, write_index, pin)
+    else:
+        x, new_cache = _scanned(cfg, layers, x, cos, sin, positions, cache, write_index, pin)
+    x = rms_norm(x, params["final_norm"]["scale"], cfg.rms_norm_eps, cfg.norm_weight_order)
+    return x, new_cache
+
+
+def unstack_layers(params: dict) -> dict:
+    """``params`` with the stacked layer weights split into one dict per layer (separate buffers).
+
+    ``hidden_states`` then runs the layers as an unrolled Python loop. On XLA's
+    CPU backend this avoids copying every layer's weights out of the stack at
+    each decode step (the dot cannot read a dynamic slice in place), which
+    otherwise triples the memory traffic of a weight-bound decode step.
+    """
+    layers = params["layers"]
+    n = jax.tree.leaves(layers)[0].shape[0]
+    return {**params, "layers": [jax.tree.map(lambda x, i=i: x[i], layers) for i in range(n)]}
+
+
+def _unrolled(cfg, layers, x, cos, sin, positions, cache, write_index, pin):
+    if cache is None:
+        for lp in layers:
+            x, _ = block(cfg, lp, pin(x), cos, sin, positions, None, None, None)
+        return pin(x), None
+    write_index = jnp.asarray(write_index, jnp.int32)
+    k_pos = jax.lax.dynamic_update_slice(cache.pos, positions.astype(jnp.int32),
+                                         (jnp.zeros((), jnp.int32), write_index))
+    k_all, v_all = cache.k, cache.v
+    for i, lp in enumerate(layers):
+        x, (k_all, v_all) = block(cfg, lp, x, cos, sin, positions, (k_all, v_all, k_pos), i, write_index)
+    return x, KVCache(k_all, v_all, k_pos)
+
+
+def _scanned(cfg, layers, x, cos, sin, positions, cache, write_index, pin):
     idx = jnp.arange(cfg.num_layers, dtype=jnp.int32)
     if cache is None:
         def body(h, xs):
@@ -172,7 +208,6 @@ def hidden_states(cfg: ModelConfig, params: dict, input_ids, positions, cache: K
 
         (x, k_all, v_all), _ = jax.lax.scan(body, (x, cache.k, cache.v), (layers, idx))
         new_cache = KVCache(k_all, v_all, k_pos)
-    x = rms_norm(x, params["final_norm"]["scale"], cfg.rms_norm_eps, cfg.norm_weight_order)
     return x, new_cache
 
 

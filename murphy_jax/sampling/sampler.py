@@ -20,7 +20,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from murphy_jax.models.config import ModelConfig
-from murphy_jax.models.layers import KVCache
+from murphy_jax.models.layers import KVCache, unstack_layers
 from murphy_jax.models.sharding import DEFAULT_RULES, batch_sharding, logical_to_spec
 from murphy_jax.sampling import engine
 from murphy_jax.sampling.params import SamplingError, SamplingParams
@@ -66,8 +66,15 @@ class Sampler:
 
     def __init__(self, cfg: ModelConfig, *, eos_token_ids: Sequence[int], tokenizer=None, mesh: Mesh | None = None,
                  prompt_buckets: Sequence[int] = DEFAULT_PROMPT_BUCKETS, max_rows: int = 64, chunk: int = 64,
-                 min_new_bucket: int = 16):
-        """``max_rows`` caps prompts*n per device program (KV-cache memory); ``chunk`` is decode steps per host check."""
+                 min_new_bucket: int = 16, unroll_layers: bool | None = None):
+        """``max_rows`` caps prompts*n per device program (KV-cache memory); ``chunk`` is decode steps per host check.
+
+        ``unroll_layers`` runs the layers as an unrolled loop over per-layer weight
+        buffers (a copy of the parameters per new ``params`` object) instead of a
+        scan over the stacked weights: faster decoding on XLA's CPU backend, which
+        copies a scanned layer's weights out of the stack at every step. Default:
+        on for CPU, off elsewhere (compile time grows with depth).
+        """
         if not eos_token_ids:
             raise SamplingError("eos_token_ids: at least one end-of-sequence id is needed")
         self.cfg = cfg
@@ -78,6 +85,8 @@ class Sampler:
         self.max_rows = max_rows
         self.chunk = chunk
         self.min_new_bucket = min_new_bucket
+        self.unroll = jax.default_backend() == "cpu" if unroll_layers is None else bool(unroll_layers)
+        self._layout_cache: tuple | None = None
         self._batch_multiple = 1
         if mesh is not None:
             spec = batch_sharding(mesh, 1).spec[0]
@@ -145,6 +154,7 @@ class Sampler:
         """
         prompts = [list(map(int, p)) for p in prompts]
         self._check(prompts, sp)
+        params = self._layout(params)
         streams = [row_offset + i for i in range(len(prompts))] if stream_ids is None else list(stream_ids)
         if len(streams) != len(prompts):
             raise SamplingError(f"stream_ids has {len(streams)} entries for {len(prompts)} prompts")
@@ -250,6 +260,16 @@ class Sampler:
                 k += 1
             newly[r], stopped[r], text_lens[r] = True, True, k
         return newly
+
+    def _layout(self, params):
+        """The parameters in the layout this sampler decodes with (unstacked once per params object)."""
+        if not self.unroll or isinstance(params["layers"], (list, tuple)):
+            return params
+        if self._layout_cache is not None and self._layout_cache[0] is params:
+            return self._layout_cache[1]
+        out = unstack_layers(params)
+        self._layout_cache = (params, out)  # holds ``params`` so its id cannot be reused while cached
+        return out
 
     def _put(self, x: np.ndarray):
         if self.mesh is None:
