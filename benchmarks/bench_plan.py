@@ -53,17 +53,17 @@ CASES = {
 }
 RSS_CASES = ("tiny", "smollm2 small")
 PRESET_CONFIGS = ("configs/qwen3_1p7b_murphy.py", "configs/qwen3_4b_murphy.py", "configs/olmo2_7b_murphy.py")
-PRESET_HARDWARE = ("v5e-8", "v5p-16", "8xH100-80GB")
+PRESET_HARDWARE = ("v4-8", "v5e-8", "v5p-8", "v5p-16", "v5p-32", "v6e-8", "8xA100-80GB", "8xH100-80GB")
 
 
-def load_config(path: str, overrides: dict):
-    """A run config from a configs/ file with dotted-key overrides."""
+def load_config(path: str, overrides: dict, arg: str = ""):
+    """A run config from a configs/ file (``get_config(arg)`` when ``arg``) with dotted-key overrides."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("cfg", os.path.join(ROOT, path))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    c = mod.get_config()
+    c = mod.get_config(arg) if arg else mod.get_config()
     for key, value in overrides.items():
         node = c
         *parents, last = key.split(".")
@@ -242,15 +242,18 @@ def markdown(rows: list[dict]) -> str:
 
 
 def presets_table(overrides: dict | None = None) -> str:
-    """Planner estimates (not measurements) of the experiment configs on common pods, as markdown."""
+    """Planner estimates (not measurements) of the experiment configs on common pods, as markdown.
+
+    Each config is loaded with the hardware as its argument, so the mesh is its preset (configs/meshes.py).
+    """
     from murphy_jax.plan.from_config import HARDWARE, plan_for_config
     from murphy_jax.plan.report import fmt_bytes
 
     lines = ["| config | hardware | mesh | params + Adam + grads | generate peak | train peak | usable | verdict |",
              "|---|---|---|---|---|---|---|---|"]
     for path in PRESET_CONFIGS:
-        c = load_config(path, overrides or {})
         for hw in PRESET_HARDWARE:
+            c = load_config(path, overrides or {}, hw)
             devices, memory, hosts = HARDWARE[hw]
             p, _ = plan_for_config(c, devices, processes=hosts, device_memory=memory)
             state = sum(i.bytes for i in p.phase("train: optimizer update").items

@@ -29,16 +29,17 @@ from murphy_jax.train.step import make_train_step  # noqa: E402
 from murphy_jax.utils.benchmarking import machine, matmul_peak, time_fn  # noqa: E402
 
 
-def batch(micro: int, mb: int, seq: int, vocab: int, seed: int = 0) -> dict:
-    """A [micro, mb, seq] batch: response tokens (the second half) carry loss and advantages."""
+def batch(micro: int, mb: int, seq: int, vocab: int, seed: int = 0) -> list[dict]:
+    """``micro`` micro-batches of [mb, seq]: response tokens (the second half) carry loss and advantages."""
     rng = np.random.RandomState(seed)
     ids = rng.randint(0, vocab, (micro, mb, seq)).astype(np.int32)
     mask = np.zeros_like(ids, bool)
     mask[..., seq // 2 - 1:seq - 1] = True
-    return {"input_ids": ids, "targets": np.roll(ids, -1, axis=-1), "valid": np.ones_like(mask),
+    full = {"input_ids": ids, "targets": np.roll(ids, -1, axis=-1), "valid": np.ones_like(mask),
             "positions": np.broadcast_to(np.arange(seq, dtype=np.int32), ids.shape).copy(), "loss_mask": mask,
             "advantages": np.where(mask, rng.randn(micro, mb, 1), 0).astype(np.float32),
             "old_logprobs": np.where(mask, -3.0, 0).astype(np.float32)}
+    return [{k: v[i] for k, v in full.items()} for i in range(micro)]
 
 
 def main() -> None:
@@ -61,7 +62,7 @@ def main() -> None:
     step = make_train_step(cfg, tx, loss_kw=dict(eps_low=0.2, eps_high=0.28, aggregation="token_mean", beta=0.0,
                                                  norm_len=float(args.seq)))
     b = batch(args.micro, args.mb, args.seq, cfg.vocab_size)
-    norms = {"num_tokens": np.float32(b["loss_mask"].sum()), "num_seqs": np.float32(args.micro * args.mb)}
+    norms = {"num_tokens": np.float32(sum(m["loss_mask"].sum() for m in b)), "num_seqs": np.float32(args.micro * args.mb)}
     holder = {"state": init_state(model.params(), tx, 0)}
 
     def run(_):

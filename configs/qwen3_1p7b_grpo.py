@@ -2,8 +2,9 @@
 from configs import qwen3_1p7b_murphy
 
 
-def get_config():
-    c = qwen3_1p7b_murphy.get_config()
+def get_config(hardware: str = ""):
+    """The config; ``hardware`` (e.g. v5e-8) sets the mesh from configs/meshes.py."""
+    c = qwen3_1p7b_murphy.get_config(hardware)
     c.rollout.turns = 1
     c.rollout.expand_budget = 0
     c.rl.credit.strategy = "none"  # single-turn trees: nothing to propagate

@@ -1,13 +1,14 @@
 """MURPHY on Qwen3-1.7B with KodCode (TPU pod / GPU): G=8 first attempts, 2 turns, MaRS credit.
 
 Starting values, not the paper's (its exact hyperparameters were not
-available): see docs/training.md. Mesh: set mesh.* for your slice, e.g.
-configs/meshes.md presets.
+available): see docs/training.md. Mesh: set mesh.* for your slice, or pick a
+preset from configs/meshes.py with the config argument (`qwen3_1p7b_murphy.py:v5e-8`).
 """
-from configs import base
+from configs import base, meshes
 
 
-def get_config():
+def get_config(hardware: str = ""):
+    """The config; ``hardware`` (e.g. v5e-8) sets the mesh from configs/meshes.py."""
     c = base.get_config()
     c.model.path = "Qwen/Qwen3-1.7B"
     c.model.dtype = "bfloat16"
@@ -35,4 +36,4 @@ def get_config():
     c.optim.warmup_steps = 10
     c.train.steps = 200
     c.checkpoint.every = 10
-    return c
+    return meshes.apply(c, "qwen3_1p7b", hardware)

@@ -4,10 +4,11 @@ Sized for a 2-core laptop: short responses, pruning that keeps the trained
 samples few (training is the costliest part on a CPU), float32 compute (XLA's
 CPU backend runs bfloat16 slower than float32).
 """
-from configs import base
+from configs import base, meshes
 
 
-def get_config():
+def get_config(hardware: str = ""):
+    """The config; ``hardware`` (e.g. v5e-8) sets the mesh from configs/meshes.py."""
     c = base.get_config()
     c.model.path = "smollm2"
     c.model.dtype = "float32"
@@ -36,4 +37,4 @@ def get_config():
     c.train.steps = 20
     c.checkpoint.every = 2
     c.executor.workers = 1  # the other core runs JAX
-    return c
+    return meshes.apply(c, "small", hardware)

@@ -1,8 +1,9 @@
 """A tiny random model on a few bundled tasks: the whole loop in about a minute on a laptop CPU (CI)."""
-from configs import base
+from configs import base, meshes
 
 
-def get_config():
+def get_config(hardware: str = ""):
+    """The config; ``hardware`` (e.g. v5e-8) sets the mesh from configs/meshes.py."""
     c = base.get_config()
     c.model.path = "random:llama"  # tiny random Llama + tiny ChatML tokenizer, built in the workdir
     c.model.dtype = "float32"
@@ -22,4 +23,4 @@ def get_config():
     c.checkpoint.every = 1
     c.checkpoint.keep = 2
     c.executor.workers = 1
-    return c
+    return meshes.apply(c, "small", hardware)

@@ -43,8 +43,10 @@ class Worker:
         first = wire.recv_blocking(fd_in)
         self.cfg = ExecutorConfig.from_dict(first["config"])
         self.python = first["python"]
-        self.scratch = tempfile.mkdtemp(prefix="murphy-sandbox-")
-        self.workdir = tempfile.mkdtemp(prefix="murphy-judge-")
+        sweep_stale_dirs(tempfile.gettempdir())
+        # The pid in the names lets a later worker remove what a SIGKILLed one could not (sweep_stale_dirs).
+        self.scratch = tempfile.mkdtemp(prefix=f"murphy-sandbox-{os.getpid()}-")
+        self.workdir = tempfile.mkdtemp(prefix=f"murphy-judge-{os.getpid()}-")
         with open(os.path.join(self.workdir, "pytest.ini"), "w") as f:
             f.write("[pytest]\n")
         # Test code runs with this as its working directory (its files never reach the candidate, whose
@@ -218,6 +220,36 @@ class Worker:
             self.zyg.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def sweep_stale_dirs(tmp: str) -> list[str]:
+    """Remove the sandbox and judge directories of workers that no longer run (killed before their cleanup).
+
+    Returns the removed paths. A directory is left alone unless the pid in its name is
+    gone, so workers of other executors on the machine keep theirs.
+    """
+    removed = []
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return removed
+    for name in names:
+        prefix, _, rest = name.partition("-")
+        kind, _, rest = rest.partition("-")
+        pid = rest.partition("-")[0]
+        if prefix != "murphy" or kind not in ("sandbox", "judge") or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # alive
+        except PermissionError:
+            continue  # alive, another user's
+        except (ProcessLookupError, OverflowError):
+            pass  # gone
+        path = os.path.join(tmp, name)
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
 
 
 class _JudgeCrashed(RuntimeError):

@@ -98,3 +98,28 @@ def test_jobs_of_every_kind_back_to_back_on_one_worker():
             assert [o.status for o in ex.run(crashy, respawn).outcomes] == ["passed", "runtime_error", "passed"]
             assert ex.run("print(int(input()) + 1)\n", stdio).passed
             assert ex.run("print(int(input()) + 2)\n", stdio).status == "failed"
+
+
+def test_directories_of_killed_workers_are_swept_at_the_next_start(tmp_path, monkeypatch):
+    # A SIGKILLed worker cannot remove its scratch; the next worker removes it (and only dead workers' ones).
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    dead = tmp_path / "murphy-sandbox-99999999-abc"
+    (dead / "sub").mkdir(parents=True)
+    (tmp_path / "murphy-judge-99999999-def").mkdir()
+    alive = tmp_path / f"murphy-judge-{os.getpid()}-ghi"
+    alive.mkdir()
+    unrelated = tmp_path / "murphy-sandbox-notapid"
+    unrelated.mkdir()
+    ex = start_executor(workers=1)
+    try:
+        assert ex.run("def f():\n    return 1\n", task("assert f() == 1")).status == "passed"
+        left = sorted(p.name for p in tmp_path.iterdir())
+        assert not dead.exists() and "murphy-judge-99999999-def" not in left
+        assert alive.exists() and unrelated.exists()
+        # The running worker's own two directories, named with its pid.
+        own = [n for n in left if n.startswith(("murphy-sandbox-", "murphy-judge-")) and n not in
+               (alive.name, unrelated.name)]
+        assert len(own) == 2 and len({n.split("-")[2] for n in own}) == 1
+    finally:
+        ex.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, unrelated.name])

@@ -12,7 +12,11 @@ from murphy_jax.rl.matched import main as matched_main
 from murphy_jax.train.config import ConfigValueError, describe, validate
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CONFIGS = sorted(f[:-3] for f in os.listdir(os.path.join(REPO, "configs")) if f.endswith(".py") and f != "__init__.py")
+CONFIGS = sorted(f[:-3] for f in os.listdir(os.path.join(REPO, "configs"))
+                 if f.endswith(".py") and f not in ("__init__.py", "meshes.py"))
+# config -> how its argument names a mesh preset
+PRESET_ARG = {"tiny": "{}", "smollm2_135m": "{}", "qwen3_1p7b_murphy": "{}", "qwen3_1p7b_grpo": "{}",
+              "qwen3_1p7b_grpo_matched": "16,{}", "qwen3_4b_murphy": "{}", "olmo2_7b_murphy": "{}"}
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -91,3 +95,37 @@ def test_matched_group_size_from_logged_metrics(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     # 800 tokens per task and step; a turn-1 sample costs 100 -> G = 8.
     assert out["group_size"] == 8 and out["per_sample"] == 100.0
+
+
+@pytest.mark.parametrize("name", sorted(PRESET_ARG))
+def test_mesh_presets_fill_the_slice_and_plan(name):
+    from configs import meshes
+    from murphy_jax.plan.from_config import HARDWARE, plan_for_config
+
+    module = importlib.import_module(f"configs.{name}")
+    assert meshes.hardware_names() == sorted(HARDWARE)
+    meshes_seen = set()
+    for hw in meshes.hardware_names():
+        c = module.get_config(PRESET_ARG[name].format(hw))
+        validate(c, base.get_config())
+        devices, memory, hosts = HARDWARE[hw]
+        split = (c.mesh.data, c.mesh.fsdp, c.mesh.tensor)
+        assert split[0] * split[1] * split[2] == devices, (hw, split)
+        assert devices // hosts % split[2] == 0, f"{hw}: tensor axis {split[2]} crosses hosts"
+        p, _ = plan_for_config(c, devices, processes=hosts, device_memory=memory)
+        assert p.peak > 0
+        meshes_seen.add(split)
+    assert len(meshes_seen) > 1  # the argument really changes the mesh
+    with pytest.raises(ValueError, match="unknown hardware; one of .*v5e-8"):
+        module.get_config(PRESET_ARG[name].format("v9-8"))
+
+
+def test_preset_argument_through_murphy_plan():
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    res = subprocess.run([sys.executable, "-m", "murphy_jax.cli.plan", "--config", "configs/qwen3_4b_murphy.py:v5p-32",
+                          "--hardware", "v5p-32", "--processes", "4", "--json"],
+                         capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    mesh = json.loads(res.stdout)["mesh"]
+    assert (mesh["data"], mesh["fsdp"], mesh["tensor"], mesh["devices"]) == (2, 8, 1, 16)
