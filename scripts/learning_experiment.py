@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """MURPHY-MaRS vs MURPHY-MeRS vs compute-matched GRPO on SmolLM2-135M, bundled tasks, at equal generated tokens.
 
-    python scripts/learning_experiment.py --out runs/learning --seeds 0,1 [--steps 6] [--eval-n 2]
+    python scripts/learning_experiment.py --out runs/learning --seeds 0,1 [--steps 6] [--eval-n 2] [--eval-limit 0]
 
 For every seed: train MaRS, then MeRS (configs/learning.py), then GRPO with
 S = 1 and G chosen from the MaRS run's measured generated tokens per task and
@@ -64,7 +64,8 @@ def evaluate(out: str, name: str, model: str, n: int, temperature: float, args) 
         sh([sys.executable, "-m", "murphy_jax.cli.eval", "--model", model, "--label", name,
             "--benchmark", "bundled:heldout", "--iters", "3", "--n", str(n), "--temperature", str(temperature),
             "--max-new-tokens", str(args.max_new_tokens), "--out", eval_dir, "--no-progress",
-            "--seed", "0"] + (["--stop", "```\\n"] if args.stop else []), os.path.join(out, f"eval_{name}.log"))
+            "--seed", "0"] + (["--stop", "```\\n"] if args.stop else [])
+           + (["--limit", str(args.eval_limit)] if args.eval_limit else []), os.path.join(out, f"eval_{name}.log"))
     with open(report) as f:
         return json.load(f)["models"][0]
 
@@ -132,6 +133,7 @@ def main() -> None:
     ap.add_argument("--seeds", default="0,1", help="comma-separated training seeds")
     ap.add_argument("--steps", type=int, default=6, help="RL steps per run")
     ap.add_argument("--eval-n", type=int, default=2, help="samples per task for the sampled evaluation")
+    ap.add_argument("--eval-limit", type=int, default=0, help="first N held-out tasks only (0 = all 79)")
     ap.add_argument("--max-new-tokens", type=int, default=160, help="tokens per evaluation attempt")
     ap.add_argument("--no-stop", dest="stop", action="store_false",
                     help="let evaluation attempts run past their first code block (default: stop there, as training does)")
@@ -139,6 +141,8 @@ def main() -> None:
     args = ap.parse_args()
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
+    # Every run compiles the same sampler buckets and train step: compile once, reuse across runs.
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(out, "jax_cache"))
     seeds = [int(s) for s in args.seeds.split(",")]
     t0 = time.time()
     results_path = os.path.join(out, "results.json")
@@ -167,7 +171,7 @@ def main() -> None:
             save()
     summary = summarize(results)
     wall = time.time() - t0
-    meta = {"seeds": seeds, "steps": args.steps, "eval_n": args.eval_n, "matched_group": matched,
+    meta = {"seeds": seeds, "steps": args.steps, "eval_n": args.eval_n, "eval_limit": args.eval_limit, "matched_group": matched,
             "wall_time_s_this_invocation": round(wall), "machine": f"{platform.processor() or platform.machine()}, "
             f"{os.cpu_count()} cores"}
     results["_summary"], results["_meta"] = summary, meta
