@@ -92,6 +92,13 @@ class EvalProgress:
                   + " ".join(f"{key}={v}" for key, v in post.items()), file=self.stream, flush=True)
             self._last = time.time()
 
+    def note(self, text: str) -> None:
+        """Progress inside a batch of tasks (e.g. an iteration finished): bar postfix or a plain line."""
+        if self.bar is not None:
+            self.bar.set_postfix_str(text)
+        elif self.enabled:
+            print(f"[{self.desc}] {self.done}/{self.total} tasks done; {text}", file=self.stream, flush=True)
+
     def close(self) -> None:
         """Close the bar (no-op without one)."""
         if self.bar is not None:

@@ -145,7 +145,13 @@ def evaluate(tasks: Sequence[CodeTask], generator, executor, *, iters: int = 5, 
             t0 = time.perf_counter()
             # run_rollout derives each request's sampling stream from its task id and place in the tree, so with
             # a fixed step a task samples the same tokens in whichever batch (or resumed run) it lands.
-            tree, stats = run_rollout(chunk, generator, executor, cfg, templates=templates, step=0,
+            first, last = len(tasks) - len(todo) + c0 + 1, len(tasks) - len(todo) + c0 + len(chunk)
+
+            def on_turn(turn, tree, first=first, last=last):
+                bar.note(f"tasks {first}-{last}: Iter-{turn} generated and run "
+                         f"({int((tree.turn == turn).sum())} attempts, {int(tree.succeeded.sum())} solved so far)")
+
+            tree, stats = run_rollout(chunk, generator, executor, cfg, templates=templates, step=0, on_turn=on_turn,
                                       success=lambda r, t: is_solved(r, t, score))
             wall = time.perf_counter() - t0
             recs = [_task_record(tree, j, t, settings, chash, wall / len(chunk), resumable.get(t.task_id))

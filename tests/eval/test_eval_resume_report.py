@@ -152,3 +152,12 @@ def test_report_json_table_and_plot(executor, humaneval_tasks, tmp_path):
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     img = matplotlib.image.imread(paths["plot"])
     assert img.shape[0] > 300 and img.shape[1] > 500 and float(np.std(img[..., :3])) > 0.05  # drawn, not blank
+
+
+def test_progress_lines_inside_a_batch_name_each_iteration(executor, humaneval_tasks, capsys):
+    # Off a terminal: one line per finished iteration of a batch, then the batch's own line.
+    evaluate(humaneval_tasks[:3], Counting(wrong_then_right), executor, iters=2, n=1, batch_tasks=4, label="m")
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[0] == "[m] 0/3 tasks done; tasks 1-3: Iter-1 generated and run (3 attempts, 0 solved so far)"
+    assert lines[1] == "[m] 0/3 tasks done; tasks 1-3: Iter-2 generated and run (3 attempts, 3 solved so far)"
+    assert lines[2].startswith("[m] 3/3 tasks, eta 0.0 min iter1=0.000 iter2=1.000")
