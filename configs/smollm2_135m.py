@@ -21,7 +21,9 @@ def get_config(hardware: str = ""):
     c.rollout.history = "last"
     c.sampling.max_new_tokens = 160
     c.sampling.max_prompt_tokens = 864
-    c.sampling.temperature = 1.0
+    # At T = 1 SmolLM2-135M mostly writes broken code (every reward 0, no gradient); at 0.6-0.8 about 40-48%
+    # of its first attempts on the first training tasks pass and 11 of 12 groups have reward variance.
+    c.sampling.temperature = 0.7
     c.sampling.max_rows = 32
     # SmolLM2 explains and demonstrates after its code block: stop once the first block closes.
     c.sampling.stop_strings = ("```\n",)

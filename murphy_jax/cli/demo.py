@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", default="runs/demo", help="where everything is written (resumable)")
     p.add_argument("--steps", type=int, default=2, help="MURPHY training steps")
     p.add_argument("--tasks-per-step", type=int, default=2, help="tasks (trees) per training step")
-    p.add_argument("--eval-tasks", type=int, default=16, help="held-out bundled tasks evaluated before and after")
+    p.add_argument("--eval-tasks", type=int, default=12, help="held-out bundled tasks evaluated before and after")
     p.add_argument("--max-new-tokens", type=int, default=160, help="tokens per attempt (training and evaluation)")
     p.add_argument("--model", default="smollm2", help="starting policy (HF dir, hub id, .gguf or 'smollm2')")
     p.add_argument("--extra", action="append", default=[], metavar="KEY=VALUE",
