@@ -239,17 +239,22 @@ def sweep_stale_dirs(tmp: str) -> list[str]:
         pid = rest.partition("-")[0]
         if prefix != "murphy" or kind not in ("sandbox", "judge") or not pid.isdigit():
             continue
-        try:
-            os.kill(int(pid), 0)
-            continue  # alive
-        except PermissionError:
-            continue  # alive, another user's
-        except (ProcessLookupError, OverflowError):
-            pass  # gone
+        if _pid_alive(int(pid)):
+            continue
         path = os.path.join(tmp, name)
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 class _JudgeCrashed(RuntimeError):
