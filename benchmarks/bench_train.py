@@ -14,7 +14,6 @@ import argparse
 import os
 import sys
 
-import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
