@@ -107,8 +107,10 @@ def plot(summary: dict, path: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-    for ax, mode in zip(axes, ("greedy", "sampled")):
+    modes = [m for m in ("greedy", "sampled") if any(k.endswith("/" + m) for k in summary)]
+    fig, axes = plt.subplots(1, len(modes), figsize=(5 * len(modes), 3.8), sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, mode in zip(axes, modes):
         for key, v in summary.items():
             method, m = key.split("/")
             if m != mode:
