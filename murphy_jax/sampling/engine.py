@@ -76,7 +76,7 @@ def prefill(params, prompt_ids, prompt_lens, active, row_ids, c: Controls, *, cf
     bp, p = prompt_ids.shape
     positions = jnp.where(jnp.arange(p)[None, :] < prompt_lens[:, None], jnp.arange(p)[None, :], -1)
     cache = KVCache.zeros(cfg, bp, p + gen_slots)
-    h, cache = hidden_states(cfg, params, prompt_ids, positions.astype(jnp.int32), cache, 0)
+    h, cache = hidden_states(cfg, params, prompt_ids, positions.astype(jnp.int32), cache, 0, prefill=True)
     last = jnp.take_along_axis(h, jnp.maximum(prompt_lens - 1, 0)[:, None, None], axis=1)  # [Bp, 1, H]
     logits = logits_from_hidden(cfg, params, last)[:, 0]
     rep = lambda x, axis: jnp.repeat(x, n, axis=axis)  # noqa: E731  (prompt-major rows)

@@ -2,8 +2,8 @@
 
 Shapes are bucketed so a long RL run compiles a bounded number of programs:
 prompt length to the next bucket in ``prompt_buckets``, new tokens to the next
-power of two, the number of prompts in a group to the next power of two (padded
-with inactive rows). Prompts are sorted by length before grouping so a group's
+power of two, the number of prompts in a group to a row bucket (powers of two
+up to 8, then multiples of 8; padded with inactive rows). Prompts are sorted by length before grouping so a group's
 padding stays small.
 """
 from __future__ import annotations
@@ -59,6 +59,17 @@ def _row_id(stream: int, sample: int) -> int:
 
 def _next_pow2(x: int, minimum: int = 1) -> int:
     return max(minimum, 1 << max(0, math.ceil(math.log2(max(x, 1)))))
+
+
+def _row_bucket(rows: int, multiple: int = 1) -> int:
+    """Rows a group is padded to: a power of two up to 8, then a multiple of 8 (and of ``multiple``).
+
+    Multiples of 8 past 8 keep the padding under a third (19 rows run as 24, not 32) for a
+    handful more programs: at most ``max_rows / 8 + 3`` row shapes.
+    """
+    b = _next_pow2(rows) if rows <= 8 else -(-rows // 8) * 8
+    b = max(b, multiple)
+    return -(-b // multiple) * multiple
 
 
 class Sampler:
@@ -191,7 +202,7 @@ class Sampler:
         return result
 
     def _run_group(self, params, prompts, idx, sp, n, mode, controls, gen_slots, row_ids_of, samples, result):
-        bp = _next_pow2(len(idx), self._batch_multiple)
+        bp = _row_bucket(len(idx), self._batch_multiple)
         plen = self._prompt_bucket(max(len(prompts[i]) for i in idx))
         ids = np.zeros((bp, plen), np.int32)
         lens = np.ones((bp,), np.int32)

@@ -123,3 +123,11 @@ def test_unrolled_and_scanned_layers_sample_the_same(tiny_hf_dirs, family):
     assert _tokens(runs[0]) == _tokens(runs[1])
     for a, b in zip(runs[0].samples, runs[1].samples):
         np.testing.assert_allclose(a.logprobs, b.logprobs, atol=1e-5)
+
+
+def test_row_buckets_pad_little_and_stay_few():
+    from murphy_jax.sampling.sampler import _row_bucket
+
+    assert {_row_bucket(r) for r in range(1, 65)} == {1, 2, 4, 8, 16, 24, 32, 40, 48, 56, 64}
+    assert all(r <= _row_bucket(r) < r + 8 for r in range(1, 65))  # 19 rows run as 24, not 32
+    assert _row_bucket(3, 4) == 4 and _row_bucket(9, 4) == 16 and _row_bucket(17, 16) == 32
