@@ -75,8 +75,11 @@ def attend(q, keys, values, q_pos, k_pos, dtype, *, prefix_causal_from: int | No
     a block then reads only the key slots up to its last query.
     """
     b, t, kh, g, d = q.shape
-    if t == 1 and jax.default_backend() == "cpu":
-        return _attend_one(q, keys, values, q_pos, k_pos, dtype)
+    if t == 1:  # a decode step: no blocks, and no transposed copy of the whole cache per step
+        if jax.default_backend() == "cpu":
+            return _attend_one(q, keys, values, q_pos, k_pos, dtype)
+        probs = attention_scores(q, keys, q_pos, k_pos, dtype)
+        return jnp.einsum("bkgts,bskd->btkgd", probs, values, preferred_element_type=jnp.float32).astype(dtype)
     scale = d ** -0.5
     kt, vt = keys.transpose(0, 2, 1, 3), values.transpose(0, 2, 1, 3)  # [b, kv, s, d]
     qt = q.transpose(0, 2, 3, 1, 4)  # [b, kv, group, t, d]
