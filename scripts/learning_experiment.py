@@ -57,9 +57,19 @@ def matched_group(mars_workdir: str) -> dict:
     return json.loads(res.stdout)
 
 
-def evaluate(out: str, name: str, model: str, n: int, temperature: float, args) -> dict:
+def _evaluated_checkpoint(report: str) -> str | None:
+    with open(report) as f:
+        return json.load(f)["models"][0]["config"]["model"].get("checkpoint")
+
+
+def evaluate(out: str, name: str, model: str, n: int, temperature: float, args, steps: int | None = None) -> dict:
+    """The report of ``model`` on the held-out tasks (reused if one exists for the same checkpoint)."""
     eval_dir = os.path.join(out, "eval", f"{name}_n{n}")
     report = os.path.join(eval_dir, "report.json")
+    if steps is not None and os.path.exists(report):
+        ckpt = _evaluated_checkpoint(report)
+        if ckpt and os.path.basename(ckpt.rstrip("/")) != str(steps):  # the run has grown since (more --steps)
+            shutil.move(eval_dir, f"{eval_dir}.step{os.path.basename(ckpt.rstrip('/'))}")
     if not os.path.exists(report):
         sh([sys.executable, "-m", "murphy_jax.cli.eval", "--model", model, "--label", name,
             "--benchmark", "bundled:heldout", "--iters", "3", "--n", str(n), "--temperature", str(temperature),
@@ -169,10 +179,10 @@ def main() -> None:
         runs["grpo"] = train(out, "grpo", seed, args.steps, matched[seed]["group_size"])
         for method, wd in runs.items():
             name = f"{method}_s{seed}"
-            results[name] = {"greedy": evaluate(out, name, wd, 1, 0.0, args)["pass_at_1"],
+            results[name] = {"greedy": evaluate(out, name, wd, 1, 0.0, args, args.steps)["pass_at_1"],
                              "generated_tokens": total_generated(wd)}
             if args.eval_n and args.sampled == "all":
-                results[name]["sampled"] = evaluate(out, name, wd, args.eval_n, 0.8, args)["pass_at_1"]
+                results[name]["sampled"] = evaluate(out, name, wd, args.eval_n, 0.8, args, args.steps)["pass_at_1"]
             budgets.setdefault(method, []).append(results[name]["generated_tokens"])
             save()
     summary = summarize(results)

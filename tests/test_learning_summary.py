@@ -43,3 +43,30 @@ def test_table_and_greedy_only_plot(le, tmp_path):
 
     w, h = Image.open(path).size
     assert w < 1.2 * h * 5 / 3.8 and path.stat().st_size > 10_000  # one panel (greedy), not two
+
+
+def _report(path, checkpoint, pass_at_1):
+    import json
+
+    os.makedirs(path, exist_ok=True)
+    with open(os.path.join(path, "report.json"), "w") as f:
+        json.dump({"models": [{"config": {"model": {"checkpoint": checkpoint}}, "pass_at_1": pass_at_1}]}, f)
+
+
+def test_evaluation_of_a_grown_run_is_redone_not_reused(le, tmp_path, monkeypatch):
+    import argparse
+
+    out = str(tmp_path)
+    args = argparse.Namespace(max_new_tokens=160, stop=True, eval_limit=24)
+    ran = []
+
+    def fake_sh(cmd, log):  # stands in for the murphy-eval subprocess: writes the report it would
+        ran.append(cmd)
+        _report(cmd[cmd.index("--out") + 1], cmd[cmd.index("--model") + 1] + "/checkpoints/6", [0.5])
+
+    monkeypatch.setattr(le, "sh", fake_sh)
+    _report(os.path.join(out, "eval", "mars_s0_n1"), f"{out}/mars_s0/checkpoints/3", [0.25])
+    assert le.evaluate(out, "mars_s0", f"{out}/mars_s0", 1, 0.0, args, 3)["pass_at_1"] == [0.25]
+    assert not ran  # same checkpoint: reused
+    assert le.evaluate(out, "mars_s0", f"{out}/mars_s0", 1, 0.0, args, 6)["pass_at_1"] == [0.5]
+    assert len(ran) == 1 and os.path.exists(os.path.join(out, "eval", "mars_s0_n1.step3", "report.json"))
