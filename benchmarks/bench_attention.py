@@ -1,15 +1,14 @@
 """Attention at long contexts: the reference einsum form vs the form the model runs, same run, same inputs.
 
-    python benchmarks/bench_attention.py [--prompt 1024] [--gen 256] [--rows 8] [--decode-rows 32]
+    python benchmarks/bench_attention.py [--prompt 1024] [--gen 256] [--rows 8]
 
 SmolLM2-135M's attention shapes (3 KV heads, 3 queries per KV head, head_dim 64), float32,
-one layer. Two cases that dominate multi-turn evaluation on CPU, where refinement prompts carry
-the previous attempt and its feedback (hundreds of tokens):
-
-* prefill: ``--rows`` prompts of ``--prompt`` tokens into a cache of prompt + ``--gen`` slots
-  (reference: one [b, kv, group, t, s] score tensor over every slot; model: blocks of
-  queries, each reading only the slots up to its last query);
-* decode: one query per row against a cache of prompt + gen slots, ``--decode-rows`` rows.
+one layer, in the case that dominates multi-turn evaluation on CPU, where refinement prompts
+carry the previous attempt and its feedback (hundreds of tokens): a prefill of ``--rows``
+prompts of ``--prompt`` tokens into a cache of prompt + ``--gen`` slots. Reference: one
+[b, kv, group, t, s] score tensor over every slot; model: blocks of queries, each reading
+only the slots up to its last query. (Decode steps, one query per row, use the reference
+form in both.)
 
 Prints seconds per call and the speed-up of the model's form; outputs are compared too.
 """
@@ -47,13 +46,8 @@ def case(name, rows, t, slots, prefix, repeats):
     q = jnp.asarray(r.standard_normal((rows, t, KV, GROUP, HEAD_DIM)), jnp.float32)
     k = jnp.asarray(r.standard_normal((rows, slots, KV, HEAD_DIM)), jnp.float32)
     v = jnp.asarray(r.standard_normal((rows, slots, KV, HEAD_DIM)), jnp.float32)
-    if t > 1:  # a prefill: prompt slots filled in order, generation slots empty
-        q_pos = np.tile(np.arange(t, dtype=np.int32), (rows, 1))
-        k_pos = np.concatenate([q_pos, np.full((rows, slots - t), -1, np.int32)], axis=1)
-    else:  # a decode step two thirds into the cache
-        k_pos = np.tile(np.arange(slots, dtype=np.int32), (rows, 1))
-        k_pos[:, 2 * slots // 3 + 1:] = -1
-        q_pos = np.full((rows, 1), 2 * slots // 3, np.int32)
+    q_pos = np.tile(np.arange(t, dtype=np.int32), (rows, 1))  # prompt slots filled in order
+    k_pos = np.concatenate([q_pos, np.full((rows, slots - t), -1, np.int32)], axis=1)  # generation slots empty
     q_pos, k_pos = jnp.asarray(q_pos), jnp.asarray(k_pos)
     ref_s, ref = timed(jax.jit(reference), q, k, v, q_pos, k_pos, repeats=repeats)
     model = jax.jit(lambda *a: attend(*a, jnp.float32, prefix_causal_from=prefix))
@@ -68,7 +62,6 @@ def main() -> None:
     ap.add_argument("--prompt", type=int, default=1024, help="prompt tokens (prefill length)")
     ap.add_argument("--gen", type=int, default=256, help="generation slots after the prompt")
     ap.add_argument("--rows", type=int, default=8, help="prompts in the prefill case")
-    ap.add_argument("--decode-rows", type=int, default=32, help="rows in the decode case")
     ap.add_argument("--repeats", type=int, default=3, help="timed calls per form (after one compiling call)")
     args = ap.parse_args()
     print(f"# {machine()}; one layer, float32")
@@ -76,7 +69,6 @@ def main() -> None:
     print("|---|---|---:|---:|---:|---:|")
     slots = args.prompt + args.gen
     case("prefill", args.rows, args.prompt, slots, 0, args.repeats)
-    case("decode step", args.decode_rows, 1, slots, None, max(10, args.repeats))
 
 
 if __name__ == "__main__":

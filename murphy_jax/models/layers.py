@@ -76,8 +76,6 @@ def attend(q, keys, values, q_pos, k_pos, dtype, *, prefix_causal_from: int | No
     """
     b, t, kh, g, d = q.shape
     if t == 1:  # a decode step: no blocks, and no transposed copy of the whole cache per step
-        if jax.default_backend() == "cpu":
-            return _attend_one(q, keys, values, q_pos, k_pos, dtype)
         probs = attention_scores(q, keys, q_pos, k_pos, dtype)
         return jnp.einsum("bkgts,bskd->btkgd", probs, values, preferred_element_type=jnp.float32).astype(dtype)
     scale = d ** -0.5
@@ -96,19 +94,6 @@ def attend(q, keys, values, q_pos, k_pos, dtype, *, prefix_causal_from: int | No
         outs.append(o.reshape(b, kh, g, n, d))
     o = outs[0] if len(outs) == 1 else jnp.concatenate(outs, axis=3)
     return o.transpose(0, 3, 1, 2, 4)
-
-
-def _attend_one(q, keys, values, q_pos, k_pos, dtype) -> jax.Array:
-    """One query per row (a decode step) as fused multiply-reduce: XLA's CPU dot for this
-    shape (group x d against s x d per row and head) ran ~3x slower than reading the cache."""
-    scale = q.shape[-1] ** -0.5
-    f32 = jnp.float32
-    s = jnp.sum(q[:, 0, None].astype(f32) * keys[:, :, :, None, :].astype(f32), axis=-1) * scale  # [b,s,kv,g]
-    visible = (k_pos >= 0) & (k_pos <= q_pos[:, :1])  # [b, s]
-    s = jnp.where(visible[:, :, None, None], s, _MASK_VALUE)
-    p = jax.nn.softmax(s, axis=1).astype(dtype)
-    o = jnp.sum(p[..., None].astype(f32) * values[:, :, :, None, :].astype(f32), axis=1)  # [b, kv, g, d]
-    return o.astype(dtype)[:, None]
 
 
 def attention(cfg: ModelConfig, p: dict, x, cos, sin, q_pos, kv, layer, write_index, prefix_causal_from=None):
