@@ -63,7 +63,7 @@ def attention_scores(q, k, q_pos, k_pos, dtype) -> jax.Array:
 
 # Queries per attention block. A block's scores [b, kv, group*block, s] stay small enough
 # for the CPU's caches; one [b, kv, group, t, s] tensor for a 1024-token prompt ran ~6x slower.
-_Q_BLOCK = 128
+Q_BLOCK = 128
 
 
 def attend(q, keys, values, q_pos, k_pos, dtype, *, prefix_causal_from: int | None = None) -> jax.Array:
@@ -82,8 +82,8 @@ def attend(q, keys, values, q_pos, k_pos, dtype, *, prefix_causal_from: int | No
     kt, vt = keys.transpose(0, 2, 1, 3), values.transpose(0, 2, 1, 3)  # [b, kv, s, d]
     qt = q.transpose(0, 2, 3, 1, 4)  # [b, kv, group, t, d]
     outs = []
-    for c0 in range(0, t, _Q_BLOCK):
-        c1 = min(t, c0 + _Q_BLOCK)
+    for c0 in range(0, t, Q_BLOCK):
+        c1 = min(t, c0 + Q_BLOCK)
         n, se = c1 - c0, keys.shape[1] if prefix_causal_from is None else min(keys.shape[1], prefix_causal_from + c1)
         s = jnp.einsum("bkqd,bksd->bkqs", qt[:, :, :, c0:c1].reshape(b, kh, g * n, d), kt[:, :, :se],
                        preferred_element_type=jnp.float32) * scale

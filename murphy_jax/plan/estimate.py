@@ -33,6 +33,7 @@ from flax import nnx
 
 from murphy_jax.models.config import ModelConfig
 from murphy_jax.models.decoder import abstract_decoder
+from murphy_jax.models.layers import Q_BLOCK
 from murphy_jax.models.sharding import DEFAULT_RULES, logical_to_spec
 from murphy_jax.plan.workload import GenProgram, MeshSizes, Workload
 
@@ -316,13 +317,18 @@ def prefill_items(cfg: ModelConfig, leaves, mesh: MeshSizes, prog: GenProgram, r
     if prog.n > 1:  # the bp-row cache exists beside its n-fold repetition until the repeat is done
         shared = 2 * cfg.num_layers * bp * s * w.kv * dt
     tok = bp * p
-    attn = _layer_working(w, bp, p, s, mask=False) + tok * (2 * w.mlp + 3 * w.hidden) * dt
+    # Attention runs over blocks of Q_BLOCK queries, the last reading the prompt's p slots
+    # (models.layers.attend); the keys/values are re-laid out per kv head once per layer.
+    qb = min(p, Q_BLOCK)
+    attn = (_layer_working(w, bp, qb, min(p, s), mask=False) + 2 * bp * s * w.kv * dt
+            + tok * (2 * w.mlp + 3 * w.hidden) * dt)
     weights = layer_weight_bytes(leaves, cfg, mesh, cfg.param_dtype, rules)
     if jnp.dtype(cfg.dtype) != jnp.dtype(cfg.param_dtype):
         weights += layer_weight_bytes(leaves, cfg, mesh, cfg.dtype, rules)
     rows = _cache_rows(prog.rows, mesh, rules)
     items = [Item("prefill layer working set", attn + weights,
-                  f"{WORK_SCORE_BLOCKS} f32 [{bp}, {w.heads}, {p}, {s}] attention blocks, one layer's weights"),
+                  f"{WORK_SCORE_BLOCKS} f32 [{bp}, {w.heads}, {qb}, {min(p, s)}] attention blocks, "
+                  "one layer's weights"),
              Item("sampling", SAMPLING_BLOCKS * rows * w.vocab * F32, f"{SAMPLING_BLOCKS} x [{rows}, {w.vocab}]")]
     if shared:
         items.insert(0, Item("prompt cache before sharing", shared, f"{bp} prompts' k/v before the {prog.n}x repeat"))

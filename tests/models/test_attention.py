@@ -2,7 +2,7 @@
 import jax.numpy as jnp
 import numpy as np
 
-from murphy_jax.models.layers import _Q_BLOCK, attend, attention_scores
+from murphy_jax.models.layers import Q_BLOCK, attend, attention_scores
 
 
 def _reference(q, k, v, q_pos, k_pos):
@@ -19,7 +19,7 @@ def _inputs(b, t, s, kv=2, g=3, d=8, seed=0):
 
 
 def test_blocked_attention_equals_reference_over_several_blocks():
-    t = 2 * _Q_BLOCK + 37  # three blocks, the last one partial
+    t = 2 * Q_BLOCK + 37  # three blocks, the last one partial
     q, k, v = _inputs(2, t, t)
     pos = np.tile(np.arange(t, dtype=np.int32), (2, 1))
     pos[1, t - 50:] = -1  # a right-padded row
@@ -30,7 +30,7 @@ def test_blocked_attention_equals_reference_over_several_blocks():
 
 def test_prefill_skips_only_slots_no_query_can_see():
     # A prefill: t prompt slots then g empty generation slots; row 1 has 40 padding tokens.
-    t, gen = _Q_BLOCK + 70, 16
+    t, gen = Q_BLOCK + 70, 16
     q, k, v = _inputs(2, t, t + gen, seed=1)
     q_pos = np.tile(np.arange(t, dtype=np.int32), (2, 1))
     q_pos[1, t - 40:] = -1
