@@ -15,14 +15,13 @@ Prints seconds per call and the speed-up of the model's form; outputs are compar
 from __future__ import annotations
 
 import argparse
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from murphy_jax.models.layers import attend, attention_scores
-from murphy_jax.utils.benchmarking import machine
+from murphy_jax.utils.benchmarking import machine, time_fn
 
 KV, GROUP, HEAD_DIM = 3, 3, 64
 
@@ -33,14 +32,6 @@ def reference(q, k, v, q_pos, k_pos):
     return jnp.einsum("bkgts,bskd->btkgd", p, v, preferred_element_type=jnp.float32)
 
 
-def timed(fn, *args, repeats: int) -> tuple[float, jax.Array]:
-    out = jax.block_until_ready(fn(*args))  # compile
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        out = jax.block_until_ready(fn(*args))
-    return (time.perf_counter() - t0) / repeats, out
-
-
 def case(name, rows, t, slots, prefix, repeats):
     r = np.random.default_rng(0)
     q = jnp.asarray(r.standard_normal((rows, t, KV, GROUP, HEAD_DIM)), jnp.float32)
@@ -49,10 +40,11 @@ def case(name, rows, t, slots, prefix, repeats):
     q_pos = np.tile(np.arange(t, dtype=np.int32), (rows, 1))  # prompt slots filled in order
     k_pos = np.concatenate([q_pos, np.full((rows, slots - t), -1, np.int32)], axis=1)  # generation slots empty
     q_pos, k_pos = jnp.asarray(q_pos), jnp.asarray(k_pos)
-    ref_s, ref = timed(jax.jit(reference), q, k, v, q_pos, k_pos, repeats=repeats)
+    ref_fn = jax.jit(reference)
     model = jax.jit(lambda *a: attend(*a, jnp.float32, prefix_causal_from=prefix))
-    new_s, new = timed(model, q, k, v, q_pos, k_pos, repeats=repeats)
-    err = float(jnp.abs(new - ref).max())
+    args = (q, k, v, q_pos, k_pos)
+    ref_s, new_s = time_fn(ref_fn, *args, repeats=repeats), time_fn(model, *args, repeats=repeats)
+    err = float(jnp.abs(model(*args) - ref_fn(*args)).max())
     print(f"| {name} | {rows} x {t} vs {slots} slots | {ref_s * 1e3:.1f} | {new_s * 1e3:.1f} | "
           f"{ref_s / new_s:.2f}x | {err:.1e} |", flush=True)
 

@@ -3,8 +3,8 @@
 Shapes are bucketed so a long RL run compiles a bounded number of programs:
 prompt length to the next bucket in ``prompt_buckets``, new tokens to the next
 power of two, the number of prompts in a group to a row bucket (powers of two
-up to 8, then multiples of 8; padded with inactive rows). Prompts are sorted by length before grouping so a group's
-padding stays small.
+up to 8, then multiples of 8; padded with inactive rows). Prompts are sorted by
+length before grouping so a group's padding stays small.
 """
 from __future__ import annotations
 
