@@ -120,17 +120,23 @@ def plot(summary: dict, path: str) -> None:
     modes = [m for m in ("greedy", "sampled") if any(k.endswith("/" + m) for k in summary)]
     fig, axes = plt.subplots(1, len(modes), figsize=(5 * len(modes), 3.8), sharey=True, squeeze=False)
     axes = axes[0]
+    # Methods often tie exactly at this scale: distinct markers, dashes and a small x shift
+    # keep every line visible instead of the last one drawn hiding the others.
+    styles = {"start": ("o", "-"), "mars": ("s", "-"), "mers": ("^", "--"), "grpo": ("D", ":")}
+    methods = list(dict.fromkeys(k.split("/")[0] for k in summary))
     for ax, mode in zip(axes, modes):
         for key, v in summary.items():
             method, m = key.split("/")
             if m != mode:
                 continue
             x = np.arange(1, len(v["mean"]) + 1)
-            ax.plot(x, v["mean"], marker="o", label=method)
+            shift = 0.03 * (methods.index(method) - (len(methods) - 1) / 2)
+            marker, dash = styles.get(method, ("o", "-"))
+            ax.plot(x + shift, v["mean"], marker=marker, linestyle=dash, label=method)
             ax.fill_between(x, v["min"], v["max"], alpha=0.15)
         ax.set_title(f"held-out pass@1, {mode}")
         ax.set_xlabel("iteration")
-        ax.set_xticks([1, 2, 3])
+        ax.set_xticks(x)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     axes[0].set_ylabel("pass@1 (%)")
