@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from murphy_jax.models import load_config, load_tokenizer, resolve
 from murphy_jax.models.decoder import abstract_decoder
@@ -183,7 +184,10 @@ def load_model(m: EvalModel, dtype: str = "float32"):
         cfg, params = model.config, model.params()
     else:
         cfg = load_config(m.arch_path, dtype=dt)
-        params = jax.tree.map(lambda x: jnp.asarray(x, dt), restore_params_numpy(m.checkpoint))
+        # Committed to one device like from_pretrained's arrays: uncommitted ones lower to different programs,
+        # so a checkpoint would miss every program compiled (or cached on disk) for its starting model.
+        device = jax.devices()[0]
+        params = jax.tree.map(lambda x: jax.device_put(np.asarray(x, dt), device), restore_params_numpy(m.checkpoint))
     if len(tokenizer) > cfg.vocab_size:
         raise ModelSpecError(f"{m.spec}: the tokenizer has {len(tokenizer)} tokens but the model's vocab_size is "
                              f"{cfg.vocab_size}")

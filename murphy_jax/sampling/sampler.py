@@ -80,11 +80,12 @@ class Sampler:
                  min_new_bucket: int = 16, unroll_layers: bool | None = None):
         """``max_rows`` caps prompts*n per device program (KV-cache memory); ``chunk`` is decode steps per host check.
 
-        ``unroll_layers`` runs the layers as an unrolled loop over per-layer weight
+        ``unroll_layers`` decodes with an unrolled loop over per-layer weight
         buffers (a copy of the parameters per new ``params`` object) instead of a
         scan over the stacked weights: faster decoding on XLA's CPU backend, which
-        copies a scanned layer's weights out of the stack at every step. Default:
-        on for CPU, off elsewhere (compile time grows with depth).
+        copies a scanned layer's weights out of the stack at every step. Prefill
+        scans either way when given stacked parameters. Default: on for CPU, off
+        elsewhere (compile time grows with depth).
         """
         if not eos_token_ids:
             raise SamplingError("eos_token_ids: at least one end-of-sequence id is needed")
@@ -165,7 +166,7 @@ class Sampler:
         """
         prompts = [list(map(int, p)) for p in prompts]
         self._check(prompts, sp)
-        params = self._layout(params)
+        params = self._layout(params)  # (prefill params, decode params)
         streams = [row_offset + i for i in range(len(prompts))] if stream_ids is None else list(stream_ids)
         if len(streams) != len(prompts):
             raise SamplingError(f"stream_ids has {len(streams)} entries for {len(prompts)} prompts")
@@ -215,7 +216,7 @@ class Sampler:
             row_ids[j * n:(j + 1) * n] = row_ids_of(i)
         put = self._put
         t0 = time.perf_counter()
-        state = engine.prefill(params, put(ids), put(lens), put(active), put(row_ids), controls, cfg=self.cfg, n=n,
+        state = engine.prefill(params[0], put(ids), put(lens), put(active), put(row_ids), controls, cfg=self.cfg, n=n,
                                gen_slots=gen_slots, mode=mode, cache_sharding=self._cache_sharding(bp * n))
         jax.block_until_ready(state.tokens)
         t1 = time.perf_counter()
@@ -227,13 +228,15 @@ class Sampler:
             if done.all() or step >= sp.max_new_tokens:
                 break
             limit = min(step + self.chunk, sp.max_new_tokens)
-            state = engine.decode(params, state, jnp.int32(limit), controls, cfg=self.cfg, prompt_slots=plen,
+            state = engine.decode(params[1], state, jnp.int32(limit), controls, cfg=self.cfg, prompt_slots=plen,
                                   mode=mode)
             step = int(state.step)
             if sp.stop_strings:
                 newly = self._stop_strings(state, sp.stop_strings, stopped_by_string, text_lens)
                 if newly.any():
-                    state = state._replace(done=put(np.asarray(state.done) | newly))
+                    # Same placement as the old flags: an uncommitted array would make jit compile decode again.
+                    done = jax.device_put(np.asarray(state.done) | newly, state.done.sharding)
+                    state = state._replace(done=done)
         tokens, logprobs = np.asarray(state.tokens), np.asarray(state.logprobs)
         lengths, done = np.asarray(state.lengths), np.asarray(state.done)
         t2 = time.perf_counter()
@@ -272,15 +275,21 @@ class Sampler:
             newly[r], stopped[r], text_lens[r] = True, True, k
         return newly
 
-    def _layout(self, params):
-        """The parameters in the layout this sampler decodes with (unstacked once per params object)."""
+    def _layout(self, params) -> tuple[dict, dict]:
+        """(prefill params, decode params): decoding unrolls over per-layer copies (made once per params object).
+
+        Prefill keeps the caller's stacked layers and scans them: one layer body to compile
+        instead of every layer's (SmolLM2, 8 x 1024 tokens on CPU: 2.2 s compile, 15.5 s run,
+        against 16.0 s and 18.3 s unrolled), and a prompt's tokens amortise the per-layer
+        weight copy that makes scanned decoding slow.
+        """
         if not self.unroll or isinstance(params["layers"], (list, tuple)):
-            return params
+            return params, params
         if self._layout_cache is not None and self._layout_cache[0] is params:
-            return self._layout_cache[1]
+            return params, self._layout_cache[1]
         out = unstack_layers(params)
         self._layout_cache = (params, out)  # holds ``params`` so its id cannot be reused while cached
-        return out
+        return params, out
 
     def _put(self, x: np.ndarray):
         if self.mesh is None:

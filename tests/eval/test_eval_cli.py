@@ -103,6 +103,21 @@ def test_eval_tiny_policy_and_checkpoint_side_by_side(models, tmp_path, capsys):
     assert again["timings"]["tasks_resumed"] == 4 and again["pass_at_1"] == ck["pass_at_1"]
 
 
+def test_checkpoint_reuses_the_programs_of_its_starting_model(models):
+    # Evaluating a trained checkpoint after its starting model (the demo's stage 4) must hit the
+    # sampler programs already compiled, here and in the on-disk compilation cache.
+    from murphy_jax.eval.policy import load_model, resolve_model
+    from murphy_jax.sampling import Sampler, SamplingParams, compilations
+
+    cfg, hf_params, tok = load_model(resolve_model(models["twin"]))
+    _, ck_params, _ = load_model(resolve_model(models["workdir"]))
+    sampler = Sampler.for_tokenizer(cfg, tok, chunk=8)
+    prompts, sp = [tok("def add(a, b):")["input_ids"]], SamplingParams(temperature=0, max_new_tokens=16)
+    sampler.generate(hf_params, prompts, sp)
+    before = compilations()
+    sampler.generate(ck_params, prompts, sp)
+    assert compilations() == before
+
 def test_checkpoint_of_another_architecture_is_a_clear_error(twin, tiny_policy_dir, tmp_path, capsys):
     # tiny_policy_dir is a Llama with another MLP width: the twin's checkpoint cannot be loaded into it.
     wd = _workdir(str(tmp_path / "mismatch"), twin, tiny_policy_dir, step=3)
