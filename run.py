@@ -43,9 +43,7 @@ def ensure_env() -> Path:
         print(f"[run.py] creating virtualenv in {VENV}", flush=True)
         subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
     print("[run.py] installing pinned dependencies (first run takes a few minutes)", flush=True)
-    # --no-compile: pip would byte-compile every installed module (torch, jax, transformers...) up
-    # front, about a minute on 2 cores; Python compiles the modules actually imported on first use.
-    pip = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-compile"]
+    pip = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.check_call(pip + ["-r", str(LOCK)])
     subprocess.check_call(pip + ["--no-deps", "-e", str(ROOT)])
     stamp.write_text(want)
