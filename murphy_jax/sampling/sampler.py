@@ -279,9 +279,9 @@ class Sampler:
         """(prefill params, decode params): decoding unrolls over per-layer copies (made once per params object).
 
         Prefill keeps the caller's stacked layers and scans them: one layer body to compile
-        instead of every layer's (SmolLM2, 8 x 1024 tokens on CPU: 2.2 s compile, 15.5 s run,
-        against 16.0 s and 18.3 s unrolled), and a prompt's tokens amortise the per-layer
-        weight copy that makes scanned decoding slow.
+        instead of every layer's (SmolLM2, 8 x 1024 tokens on CPU: 2.2 s compile, 18.3 s run,
+        against 22.9 s and 19.9 s unrolled; benchmarks/bench_prefill.py), and a prompt's
+        tokens amortise the per-layer weight copy that makes scanned decoding slow.
         """
         if not self.unroll or isinstance(params["layers"], (list, tuple)):
             return params, params

@@ -118,6 +118,7 @@ def test_checkpoint_reuses_the_programs_of_its_starting_model(models):
     sampler.generate(ck_params, prompts, sp)
     assert compilations() == before
 
+
 def test_checkpoint_of_another_architecture_is_a_clear_error(twin, tiny_policy_dir, tmp_path, capsys):
     # tiny_policy_dir is a Llama with another MLP width: the twin's checkpoint cannot be loaded into it.
     wd = _workdir(str(tmp_path / "mismatch"), twin, tiny_policy_dir, step=3)
