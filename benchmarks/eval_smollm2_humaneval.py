@@ -119,11 +119,9 @@ def main(argv=None) -> int:
                 rec = json.loads(line)
                 if rec["config_hash"] == model["config_hash"]:
                     by_level.setdefault(rec["iters"], {})[rec["task_id"]] = rec
-        stored = {}
-        for recs in by_level.values():
-            for t, rec in recs.items():
-                if rec["iters"] >= stored.get(t, {}).get("iters", 0):
-                    stored[t] = rec
+        stored = {}  # each task's deepest record
+        for level in sorted(by_level):
+            stored.update(by_level[level])
         from murphy_jax.eval.replay import truncate
 
         records = [truncate(stored[t], j) for t in sorted(stored, key=lambda t: int(t.split("/")[1]))]
