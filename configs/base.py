@@ -90,6 +90,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.checkpoint.every = 10  # save every N steps (and always at the end and on SIGTERM)
     c.checkpoint.keep = 3  # keep the newest K checkpoints
     c.checkpoint.async_save = True  # write checkpoints in the background while training continues
+    c.checkpoint.min_free_gb = 0.0  # refuse (one clear error) a save leaving less than this many GiB free on its disk
 
     c.log = ml_collections.ConfigDict()
     c.log.every = 1  # write metrics every N steps

@@ -24,7 +24,7 @@ FLAGS = flags.FLAGS
 
 # Errors caused by the user's input: printed as one line, exit status 2.
 _USER_ERRORS = ("ConfigValueError", "ConfigError", "ModelNotFoundError", "WeightsError", "SourceError",
-                "NoValidRowsError", "TaskFormatError", "SamplingError")
+                "NoValidRowsError", "TaskFormatError", "SamplingError", "CheckpointSpaceError")
 
 
 def quiet_libraries() -> None:

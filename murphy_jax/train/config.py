@@ -41,7 +41,7 @@ _POSITIVE = ("data.tasks_per_step", "sampling.max_new_tokens", "sampling.max_pro
              "checkpoint.keep", "log.every", "rl.batch.micro_batch_size", "optim.lr")
 _NON_NEGATIVE = ("data.limit", "sampling.top_k", "optim.warmup_steps", "optim.weight_decay", "optim.clip_norm",
                  "train.logits_chunk", "sampling.temperature", "rl.loss.beta", "rl.prune.inter_keep",
-                 "rl.prune.intra_keep")
+                 "rl.prune.intra_keep", "checkpoint.min_free_gb")
 
 
 def _get(c, key: str):

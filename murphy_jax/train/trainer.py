@@ -102,7 +102,8 @@ class Trainer:
             top_k=int(config.sampling.top_k), max_prompt_tokens=int(config.sampling.max_prompt_tokens),
             templates=self.templates, stop_strings=tuple(config.sampling.stop_strings))
         self.ckpt = Checkpointer(os.path.join(self.workdir, "checkpoints"), keep=int(config.checkpoint.keep),
-                                 async_save=bool(config.checkpoint.async_save))
+                                 async_save=bool(config.checkpoint.async_save),
+                                 min_free_gb=float(config.checkpoint.min_free_gb))
         self.step = 0
         self.nonfinite_skipped = 0
         self._restore()

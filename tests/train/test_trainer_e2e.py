@@ -161,3 +161,18 @@ def test_interrupted_checkpoint_is_never_used(reference_run, tiny_sft_policy, tm
     _run(wd, tiny_sft_policy, 5)
     assert (wd / "checkpoints" / "5").exists()
     assert [r["step"] for r in read_jsonl(str(wd / "metrics.jsonl"))][-1] == 5
+
+
+def test_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(reference_run, tiny_sft_policy, tmp_path):
+    ref_wd, _ = reference_run
+    wd = tmp_path / "full_disk"
+    shutil.copytree(ref_wd, wd, ignore=shutil.ignore_patterns("hf_export"))
+    reserve = (shutil.disk_usage(wd).total + 2**30) / 2**30  # more than the whole disk: the save cannot fit
+    res = subprocess.run(_cmd(wd, tiny_sft_policy, 5, **{"checkpoint.min_free_gb": reserve}), capture_output=True,
+                         text=True, timeout=600, env=_env(), cwd=REPO)
+    assert res.returncode == 2, res.stderr[-3000:]
+    assert "Traceback" not in res.stderr
+    assert "murphy-train: error: checkpoint step 5 not saved" in res.stderr and "resume from step 4" in res.stderr
+    assert sorted(os.listdir(wd / "checkpoints")) == ["1", "2", "3", "4"]
+    _run(wd, tiny_sft_policy, 5)  # the same command with room again resumes from step 4
+    assert (wd / "checkpoints" / "5").exists()
