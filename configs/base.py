@@ -81,6 +81,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.train.steps = 100  # RL steps (rollout + updates) to run
     c.train.ppo_epochs = 1  # passes over each rollout batch; rollout log-probs stay the old policy
     c.train.minibatches = 1  # optimizer updates per pass (the kept samples are split evenly)
+    c.train.response_logits_only = True  # LM head only on max_new_tokens positions from each response's start
     c.train.logits_chunk = 0  # compute token log-probs over this many positions at a time (0 = all; saves [B,T,V] memory)
     c.train.on_nonfinite = "stop"  # NaN/Inf loss or gradient: "stop" (keep the last good checkpoint) or "skip" the update
     c.train.export_hf = True  # write the final policy as an HF directory to <workdir>/hf_export

@@ -36,6 +36,7 @@ from murphy_jax.models.decoder import abstract_decoder
 from murphy_jax.models.layers import Q_BLOCK
 from murphy_jax.models.sharding import DEFAULT_RULES, logical_to_spec
 from murphy_jax.plan.workload import GenProgram, MeshSizes, Workload
+from murphy_jax.train.step import logits_window
 
 F32 = 4
 # Attention materialises [rows, heads, T, S] float32 blocks. Without remat the backward
@@ -257,7 +258,8 @@ def train_items(cfg: ModelConfig, leaves: list[ParamLeaf], mesh: MeshSizes, wl: 
     rerun = REMAT_SCORE_BLOCKS * rows * w.heads * t * t * F32 if cfg.remat != "none" else 0
     weights = 2 * layer_weight_bytes(leaves, cfg, mesh, cfg.dtype, rules)  # forward copy + its gradient
     layer_work = _layer_working(w, rows, t, t) + rerun + recompute + weights
-    chunk = wl.logits_chunk if 0 < wl.logits_chunk < t else t
+    head_t = logits_window(t, wl.logits_window, wl.logits_chunk)
+    chunk = wl.logits_chunk if 0 < wl.logits_chunk < head_t else head_t
     head_work = LOGITS_BLOCKS * rows * chunk * w.vocab * F32 + head_weight_bytes(cfg, mesh, cfg.dtype, rules)
     how = {"none": "no remat", "full": "remat=full: layer inputs only", "dots": "remat=dots: projection outputs"}
     items = [Item("saved activations", cfg.num_layers * saved + rows * t * w.hidden * dt,
@@ -273,7 +275,8 @@ def train_items(cfg: ModelConfig, leaves: list[ParamLeaf], mesh: MeshSizes, wl: 
     else:
         items.append(Item("logits working set", head_work,
                           f"{LOGITS_BLOCKS} f32 [{rows}, {chunk}, {w.vocab}] logits blocks"
-                          + (f" (train.logits_chunk={wl.logits_chunk})" if chunk < t else "")))
+                          + (f" (train.logits_chunk={wl.logits_chunk})" if chunk < head_t else "")
+                          + (f" (response window of {head_t} of {t} positions)" if head_t < t else "")))
     return items
 
 

@@ -83,7 +83,8 @@ def measure_train(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, loss_kw: di
     state = abstract_state(abstract_params(cfg, mesh), tx, mesh)
     with_ref = wl.reference != "none"
     step = make_train_step(cfg, tx, loss_kw=loss_kw, temperature=temperature, logits_chunk=wl.logits_chunk,
-                           state_shardings=jax.tree.map(lambda x: x.sharding, state), mesh=mesh, with_ref=with_ref)
+                           state_shardings=jax.tree.map(lambda x: x.sharding, state), mesh=mesh, with_ref=with_ref,
+                           response_window=wl.logits_window)
     msh = micro_batch_shardings(mesh, with_ref)
     keys = BATCH_KEYS + (("ref_logprobs",) if with_ref else ())
     mb = {k: _sds((wl.micro_batch, wl.seq_len), _BATCH_DTYPES[k], msh[k]) for k in keys}

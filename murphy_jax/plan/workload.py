@@ -117,6 +117,7 @@ class Workload:
     generation: tuple[GenProgram, ...]  # one host's programs
     gen_mesh: MeshSizes | None = None  # the mesh generation runs on (host-local when processes > 1)
     processes: int = 1  # JAX processes (hosts); each owns tasks_per_step / processes whole trees
+    logits_window: int = 0  # positions per row given logits (train.response_logits_only; 0 = all of seq_len)
 
 
 def _bucket(length: int, buckets) -> int:
@@ -181,4 +182,5 @@ def workload_from_config(c, mesh: MeshSizes, processes: int = 1) -> Workload:
                     num_micro=next_pow2(math.ceil(max_kept_rows(c, processes) / mb)),
                     logits_chunk=int(c.train.logits_chunk), reference=reference,
                     generation=generation_programs(c, gen_mesh.batch_ways, processes), gen_mesh=gen_mesh,
-                    processes=processes)
+                    processes=processes,
+                    logits_window=int(c.sampling.max_new_tokens) if c.train.response_logits_only else 0)

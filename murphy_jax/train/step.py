@@ -37,10 +37,43 @@ _TOKEN_MEANS = ("clip_frac", "clip_frac_low", "clip_frac_high", "approx_kl", "en
 _MAXIMA = ("ratio_max",)
 
 
-def _logprobs_and_entropy(cfg: ModelConfig, params, batch, temperature: float, chunk: int, act_sharding=None):
-    positions = jnp.where(batch["valid"], batch["positions"], -1)
-    h, _ = hidden_states(cfg, params, batch["input_ids"], positions, act_sharding=act_sharding)
+def logits_window(seq_len: int, response_window: int, chunk: int = 0) -> int:
+    """W: positions per row whose logits a [mb, seq_len] micro-batch computes (seq_len when windowing is off).
 
+    ``response_window`` is the longest trained span of a row (the sampler's max
+    new tokens); it is rounded up to a multiple of ``chunk`` so chunking still divides it.
+    """
+    if not response_window or response_window >= seq_len:
+        return seq_len
+    w = -(-response_window // chunk) * chunk if chunk and response_window > chunk else response_window
+    return min(w, seq_len)
+
+
+def check_response_window(loss_mask: np.ndarray, window: int) -> None:
+    """Raise unless every row's trained span (first to last loss token) fits in ``window`` positions."""
+    mask = np.asarray(loss_mask, bool)
+    rows = mask.any(-1)
+    if not window or not rows.any():
+        return
+    first = mask.argmax(-1)
+    last = mask.shape[-1] - 1 - mask[:, ::-1].argmax(-1)
+    span = int(np.max(np.where(rows, last - first + 1, 0)))
+    if span > window:
+        raise ValueError(f"a row trains {span} tokens but the train step computes logits for {window} positions "
+                         "per row (the response window, sampling.max_new_tokens): responses must not be longer")
+
+
+def _take_window(batch: dict, h, window: int):
+    """Row b's ``window`` positions from its first trained one (kept inside the row): h and the per-token arrays."""
+    t = h.shape[1]
+    start = jnp.minimum(jnp.argmax(batch["loss_mask"], axis=1), t - window)
+    idx = start[:, None] + jnp.arange(window)[None, :]
+    h = jnp.take_along_axis(h, idx[..., None], axis=1)
+    per_token = ("targets", "loss_mask", "advantages", "old_logprobs", "ref_logprobs")
+    return {k: (jnp.take_along_axis(v, idx, axis=1) if k in per_token else v) for k, v in batch.items()}, h
+
+
+def _logprobs_and_entropy(cfg: ModelConfig, params, h, targets, temperature: float, chunk: int):
     def piece(h_part, targets_part):
         logits = logits_from_hidden(cfg, params, h_part)
         if temperature != 1.0:
@@ -49,19 +82,35 @@ def _logprobs_and_entropy(cfg: ModelConfig, params, batch, temperature: float, c
 
     b, t, _ = h.shape
     if not chunk or t <= chunk:
-        return piece(h, batch["targets"])
+        return piece(h, targets)
     # Only [b, chunk, vocab] logits are live at a time; the chunk is recomputed in the backward pass.
     n = t // chunk
     hs = jnp.moveaxis(h.reshape(b, n, chunk, -1), 1, 0)
-    ts = jnp.moveaxis(batch["targets"].reshape(b, n, chunk), 1, 0)
+    ts = jnp.moveaxis(targets.reshape(b, n, chunk), 1, 0)
     lp, ent = jax.lax.map(lambda xs: jax.checkpoint(piece)(*xs), (hs, ts))
     return jnp.moveaxis(lp, 0, 1).reshape(b, t), jnp.moveaxis(ent, 0, 1).reshape(b, t)
 
 
 def micro_loss(params, batch: dict, norms: dict, *, cfg: ModelConfig, loss_kw: dict, temperature: float = 1.0,
-               logits_chunk: int = 0, act_sharding=None):
-    """GRPO loss of one micro-batch [mb, T] (normalised by the step-wide counts in ``norms``) and its metrics."""
-    logp, ent = _logprobs_and_entropy(cfg, params, batch, temperature, logits_chunk, act_sharding)
+               logits_chunk: int = 0, act_sharding=None, response_window: int = 0):
+    """GRPO loss of one micro-batch [mb, T] (normalised by the step-wide counts in ``norms``) and its metrics.
+
+    With ``response_window`` W < T, the LM head and log-softmax run only on W
+    positions per row, starting at its first trained token: a multi-turn
+    prompt (task + earlier attempts + feedback) is most of a row but needs no
+    logits, and the head is a fifth of a small model's FLOPs and its largest
+    activation ([mb, T, vocab]). Same loss and gradient as without the window
+    as long as no row trains more than W tokens (``check_response_window``).
+    """
+    positions = jnp.where(batch["valid"], batch["positions"], -1)
+    h, _ = hidden_states(cfg, params, batch["input_ids"], positions, act_sharding=act_sharding)
+    t = h.shape[1]
+    window = logits_window(t, response_window, logits_chunk)
+    if window < t:
+        batch, h = _take_window(batch, h, window)
+        if loss_kw.get("aggregation") == "seq_mean_token_sum_norm" and loss_kw.get("norm_len") is None:
+            loss_kw = {**loss_kw, "norm_len": t}  # its default divisor is the row length, not the window's
+    logp, ent = _logprobs_and_entropy(cfg, params, h, batch["targets"], temperature, logits_chunk)
     loss, metrics = grpo_loss(logp, batch["old_logprobs"], batch["advantages"], batch["loss_mask"],
                               ref_logprobs=batch.get("ref_logprobs"), entropy=ent,
                               num_tokens=norms["num_tokens"], num_seqs=norms["num_seqs"], **loss_kw)
@@ -85,14 +134,15 @@ class TrainStep:
 
     def __init__(self, cfg: ModelConfig, tx: optax.GradientTransformation, *, loss_kw: dict,
                  temperature: float = 1.0, logits_chunk: int = 0, state_shardings=None, mesh: Mesh | None = None,
-                 with_ref: bool = False):
+                 with_ref: bool = False, response_window: int = 0):
         loss_kw = dict(loss_kw)
+        self.response_window = int(response_window)
         # Activations follow the batch rows: [mb, T, hidden] split over the data*fsdp devices.
         act = NamedSharding(mesh, P(*batch_sharding(mesh, 3).spec)) if mesh is not None else None
 
         def one(params, mb, norms):
             return micro_loss(params, mb, norms, cfg=cfg, loss_kw=loss_kw, temperature=temperature,
-                              logits_chunk=logits_chunk, act_sharding=act)
+                              logits_chunk=logits_chunk, act_sharding=act, response_window=response_window)
 
         self._one = one
         grad_fn = jax.value_and_grad(one, has_aux=True)
@@ -157,12 +207,14 @@ class TrainStep:
             raise ValueError("train step: no micro-batches")
         acc = self.init_acc(state.params, micro_batches[0])
         for mb in micro_batches:
+            check_response_window(np.asarray(mb["loss_mask"]), self.response_window)
             acc = self.accumulate(state.params, acc, mb, norms)
         return self.apply(state, acc)
 
 
 def make_train_step(cfg: ModelConfig, tx: optax.GradientTransformation, **kw) -> TrainStep:
-    """The trainer's update (see TrainStep); keywords: loss_kw, temperature, logits_chunk, state_shardings, mesh, with_ref."""
+    """The trainer's update (see TrainStep); keywords: loss_kw, temperature, logits_chunk, state_shardings, mesh,
+    with_ref, response_window (see micro_loss)."""
     return TrainStep(cfg, tx, **kw)
 
 

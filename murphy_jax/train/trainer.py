@@ -35,8 +35,8 @@ from murphy_jax.train.data import TaskStream
 from murphy_jax.train.metrics import MetricsWriter, Progress
 from murphy_jax.train.policy import load_policy
 from murphy_jax.train.state import init_state, lr_schedule, make_optimizer, state_shardings
-from murphy_jax.train.step import (BATCH_KEYS, make_train_step, micro_batch_shardings, reference_logprobs,
-                                   split_micro_batches)
+from murphy_jax.train.step import (BATCH_KEYS, check_response_window, make_train_step, micro_batch_shardings,
+                                   reference_logprobs, split_micro_batches)
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +86,13 @@ class Trainer:
                        aggregation=str(config.rl.loss.aggregation), beta=float(config.rl.loss.beta),
                        norm_len=float(config.rl.loss.norm_len or config.sampling.max_new_tokens))
         self.mb_shardings = micro_batch_shardings(self.mesh, with_ref=config.rl.loss.beta > 0)
+        # A response is at most max_new_tokens long, so that many positions per row hold every trained token.
+        self.response_window = int(config.sampling.max_new_tokens) if config.train.response_logits_only else 0
         self.train_step = make_train_step(self.mcfg, self.tx, loss_kw=loss_kw, temperature=self.temperature,
                                           logits_chunk=int(config.train.logits_chunk),
                                           state_shardings=self.shardings, mesh=self.mesh,
-                                          with_ref=self.ref_params is not None)
+                                          with_ref=self.ref_params is not None,
+                                          response_window=self.response_window)
         # Generation is host-local: each process samples its own trees on its own devices.
         self.gen_mesh = dist.local_mesh(self.mesh)
         self.local_shardings = (param_shardings(abstract_decoder(self.mcfg), self.gen_mesh)
@@ -311,6 +314,7 @@ class Trainer:
     def _one_update(self, micro: list[dict], norms: dict) -> dict:
         acc = None
         for mb in micro:
+            check_response_window(mb["loss_mask"], self.response_window)
             gmb = dist.global_batch({k: mb[k] for k in BATCH_KEYS}, self.mb_shardings)
             if self.ref_params is not None:
                 gmb["ref_logprobs"] = jax.device_put(self._reference(gmb), self.mb_shardings["ref_logprobs"])
