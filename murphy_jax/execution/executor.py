@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -85,10 +86,10 @@ class _Worker:
         except (wire.WireError, OSError) as e:
             raise _WorkerDied(str(e)) from None
 
-    def kill(self) -> None:
-        """Stop the worker (its sandbox dies with it)."""
+    def kill(self) -> int | None:
+        """Stop the worker (its sandbox dies with it); returns its exit status (negative: the signal)."""
         if self.proc is None:
-            return
+            return None
         for fd in (getattr(self, "to_fd", None), getattr(getattr(self, "reader", None), "fd", None)):
             if fd is not None:
                 try:
@@ -100,7 +101,8 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        self.proc = None
+        code, self.proc = self.proc.returncode, None
+        return code
 
 
 class BatchFuture:
@@ -134,6 +136,8 @@ class Executor:
         self._ids = itertools.count()
         self._tasks: dict = {}
         self._tasks_lock = threading.Lock()
+        self._retry_lock = threading.Lock()
+        self._n_retries = 0
         self._workers = [_Worker(config, self.python) for _ in range(config.n_workers)]
         starters = [threading.Thread(target=self._start_one, args=(w,)) for w in self._workers]
         self._start_errors: list = []
@@ -216,6 +220,11 @@ class Executor:
         """Run many programs (concurrently, up to the worker count); results in order."""
         return self.submit_batch(programs, tasks).result()
 
+    @property
+    def infra_retries(self) -> int:
+        """Jobs re-run so far because of an infrastructure failure (a worker or sandbox that died, a failed restart)."""
+        return self._n_retries
+
     def no_code(self, task: CodeTask) -> ExecResult:
         """The result for a response without code (zero reward; feedback says so)."""
         return ExecResult.no_code(task, reward_tests=self.cfg.reward_tests, reward_kind=self.cfg.reward_kind)
@@ -278,15 +287,21 @@ class Executor:
             if not fut.set_running_or_notify_cancel():
                 continue
             job = {"op": "run", "id": next(self._ids), "program": source, "key": key}
-            error = None
-            for _attempt in range(self.cfg.job_retries + 1):
+            error, attempts = None, self.cfg.job_retries + 1
+            for attempt in range(attempts):
+                if attempt:
+                    with self._retry_lock:  # one counter shared by the dispatcher threads
+                        self._n_retries += 1
+                    log.warning("executor infrastructure failure on %s (re-running it, attempt %d of %d): %s",
+                                task.task_id, attempt + 1, attempts, error)
                 try:
                     if worker.proc is None:
                         worker.start()
+                        self._check_restarted(worker)
                     reply = worker.run(job, task_json)
                 except (_WorkerDied, InfraError) as e:
-                    error = f"worker failed: {e}"
-                    worker.kill()
+                    code = worker.kill()
+                    error = f"worker failed ({e}); it {_exit_text(code)}" if isinstance(e, _WorkerDied) else str(e)
                     continue
                 if reply.get("op") == "result":
                     error = None
@@ -297,13 +312,33 @@ class Executor:
                     fut.set_exception(TaskFormatError(reply["error"]))
                     break
                 error = reply.get("error", "unknown infrastructure failure")
-                log.warning("executor infrastructure failure (retrying): %s", error)
             if error is not None:
-                fut.set_exception(InfraError(f"{task.task_id}: {error}"))
+                fut.set_exception(InfraError(f"{task.task_id}: the executor failed {attempts} time(s) on this "
+                                             f"program (executor.job_retries={self.cfg.job_retries}); last: {error}"))
+
+    def _check_restarted(self, worker: _Worker) -> None:
+        """A replacement worker must have every layer the executor started with (it was checked only then)."""
+        lost = {k: v for k, v in worker.layers.items() if self.layers.get(k) == "active" and v != "active"}
+        if lost:
+            worker.kill()
+            raise InfraError("a restarted worker lacks isolation layer(s) the executor started with: " +
+                             "; ".join(f"{k}: {v}" for k, v in lost.items()))
 
     def _shutdown(self) -> None:
         for w in self._workers:
             w.kill()
+
+
+def _exit_text(code: int | None) -> str:
+    """How a worker process ended, for error messages."""
+    if code is None:
+        return "was not running"
+    if code < 0:
+        try:
+            return f"was killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"was killed by signal {-code}"
+    return f"exited with status {code}"
 
 
 def _job_frame(job: dict, task_json: str | None) -> bytes:

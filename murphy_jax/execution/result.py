@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from murphy_jax.errors import MurphyInfraError
+
 # Per-test and overall statuses. ``no_code`` only ever comes from ExecResult.no_code (the
 # response had no program); infrastructure failures are raised as InfraError, never returned.
 STATUSES = ("passed", "failed", "runtime_error", "timeout", "memory_limit", "output_limit", "syntax_error",
@@ -14,7 +16,7 @@ REWARD_TESTS = ("all", "private")
 REWARD_KINDS = ("fraction", "binary")
 
 
-class InfraError(RuntimeError):
+class InfraError(MurphyInfraError, RuntimeError):
     """The executor itself failed (worker crash, sandbox broken, canary failed); not the program's fault."""
 
 

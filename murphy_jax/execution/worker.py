@@ -60,10 +60,18 @@ class Worker:
         self.layers = {}
 
     def start_zygote(self) -> None:
-        """(Re)start the sandbox with the layers that work here."""
+        """(Re)start the sandbox with the layers that work here; a restart must get the same layers as the start."""
         if self.zyg is not None:
             self.zyg.close()
-        self.zyg, self.layers = start_sandbox(self.cfg, self.scratch, self.python)
+            self.zyg = None
+        zyg, layers = start_sandbox(self.cfg, self.scratch, self.python)
+        if self.layers and layers != self.layers:
+            # The executor checked the layers once, at start-up: a sandbox that comes back with fewer
+            # (the host changed under us) must not run candidates silently degraded.
+            zyg.close()
+            lost = ", ".join(f"{k}: {v}" for k, v in layers.items() if v != self.layers.get(k))
+            raise ZygoteError(f"the sandbox restarted with different isolation layers ({lost})")
+        self.zyg, self.layers = zyg, layers
 
     def serve(self) -> None:
         """Answer jobs until the executor hangs up."""

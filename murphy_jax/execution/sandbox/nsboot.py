@@ -8,6 +8,7 @@ can report the layer as unavailable instead of half-applying it.
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import platform
 import re
@@ -35,9 +36,12 @@ SECUREBITS_LOCKED_NOROOT = 0x01 | 0x02 | 0x04 | 0x08 | 0x20 | 0x40 | 0x80
 _PIVOT_ROOT = {"x86_64": 155, "amd64": 155, "aarch64": 41, "arm64": 41, "riscv64": 41}
 
 DEVICES = ("null", "zero", "full", "random", "urandom")
+# Where the new root is assembled before pivot_root: a host directory that exists everywhere and that
+# the sandbox uid can search. Host mounts below it are covered by the new root (see seal_mounts).
+NEW_ROOT = "/tmp"
 
 _libc = None
-_OCTAL = re.compile(r"\\([0-7]{3})")
+_UNREACHABLE = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EACCES)
 
 
 class LayerError(OSError):
@@ -137,14 +141,67 @@ def pivot_root(new_root: str, put_old: str) -> None:
     _check(libc().syscall(ctypes.c_long(nr), _b(new_root), _b(put_old)), "pivot_root")
 
 
-def _mountinfo() -> list[tuple[str, set[str]]]:
+def _unescape(field: bytes) -> str:
+    # The kernel writes space, tab, newline and backslash in paths as \ooo (\040 is a space).
+    return os.fsdecode(re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), field))
+
+
+def _mountinfo() -> list[tuple[int, str, set[str]]]:
+    """(mount id, mount point, per-mount options) of every mount in our namespace, parents first."""
     out = []
-    with open("/proc/self/mountinfo") as f:
+    with open("/proc/self/mountinfo", "rb") as f:  # bytes: a mount point need not be valid UTF-8
         for line in f:
             parts = line.split()
-            point = _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), parts[4])  # \040 is a space
-            out.append((point, set(parts[5].split(","))))
+            out.append((int(parts[0]), _unescape(parts[4]), set(os.fsdecode(parts[5]).split(","))))
     return out
+
+
+def _mount_id(fd: int) -> int:
+    """Id of the mount an open file lives on (``mnt_id`` in fdinfo, Linux 3.15)."""
+    with open(f"/proc/self/fdinfo/{fd}", "rb") as f:
+        for line in f:
+            if line.startswith(b"mnt_id:"):
+                return int(line.split()[1])
+    raise LayerError(0, "fdinfo has no mnt_id (Linux < 3.15)")
+
+
+def seal_mounts(root: str, writable, keep_dev=()) -> int:
+    """Remount every mount visible below ``root`` read-only, nosuid and (except ``keep_dev``) nodev; returns how many.
+
+    Mountinfo also lists mounts that are not reachable below ``root``: host mounts under the
+    directory the new root was mounted over (a tmpfs or bind below /tmp on a CI runner), and
+    mounts stacked under another one at the same place (recursive binds copy both). Their path
+    then names nothing or another mount, so each entry is opened and its mount id compared
+    with the one mountinfo gives: a mismatch or a missing path means nothing in the sandbox can
+    reach that mount by any path (unmounting what covers it needs capabilities the sandbox drops
+    for good, and the kernel locks copied mounts together), and it is left alone. Every mount
+    that is reachable is remounted through the descriptor, so the flags applied are its own.
+    """
+    done = 0
+    prefix = root.rstrip("/") + "/"
+    for mnt_id, point, opts in _mountinfo():
+        if not point.startswith(prefix) or point in writable:
+            continue
+        try:
+            fd = os.open(point, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as e:
+            # Gone (ENOENT, ENOTDIR: hidden under the new root), a symlink of ours where it was (ELOOP),
+            # or behind a directory we cannot search (EACCES): the candidate, with our uid and no
+            # capabilities at all, cannot reach it either.
+            if e.errno in _UNREACHABLE:
+                continue
+            raise LayerError(e.errno, f"open {point}: {e.strerror}") from None
+        try:
+            if _mount_id(fd) != mnt_id:
+                continue  # the path reaches another mount: this one is covered
+            flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | _flags_from_opts(opts - {"ro", "rw"})
+            if point not in keep_dev:
+                flags |= MS_NODEV
+            mount(None, f"/proc/self/fd/{fd}", None, flags)
+            done += 1
+        finally:
+            os.close(fd)
+    return done
 
 
 def _flags_from_opts(opts: set[str]) -> int:
@@ -192,7 +249,7 @@ def preserved_under(sources, scratch: str = "/tmp") -> set[str]:
     return keep
 
 
-def build_root(sources, *, scratch_mb: int, mount_point: str = "/tmp") -> None:
+def build_root(sources, *, scratch_mb: int, mount_point: str = NEW_ROOT) -> None:
     """Pivot into a fresh tmpfs root holding only ``sources`` (read-only), /dev basics, a new /proc and a scratch /tmp.
 
     Must run as root of a new user+mount namespace (and inside the new PID namespace, so
@@ -201,7 +258,7 @@ def build_root(sources, *, scratch_mb: int, mount_point: str = "/tmp") -> None:
     /tmp (a virtualenv in a CI temp clone) are bound inside the scratch tmpfs, read-only.
     """
     mount(None, "/", None, MS_REC | MS_PRIVATE)
-    new = mount_point
+    new = os.path.realpath(mount_point)  # mountinfo names resolved paths: a symlinked /tmp would escape seal_mounts
     mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=0755")
     os.makedirs(new + "/tmp")
     mount("tmpfs", new + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(scratch_mb)}m,mode=1777")
@@ -226,10 +283,8 @@ def build_root(sources, *, scratch_mb: int, mount_point: str = "/tmp") -> None:
     for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):
         os.symlink(target, f"{dev}/{name}")
-    writable = {new + "/tmp", dev + "/shm", new + "/proc"}
-    for point, opts in _mountinfo():
-        if point.startswith(new + "/") and point not in writable:
-            mount(None, point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | _flags_from_opts(opts - {"ro", "rw"}))
+    seal_mounts(new, writable={new + "/tmp", dev + "/shm", new + "/proc"},
+                keep_dev={f"{dev}/{name}" for name in DEVICES})
     os.makedirs(new + "/proc", exist_ok=True)
     mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
     os.makedirs(dev + "/shm", exist_ok=True)
