@@ -5,7 +5,9 @@
 
 Writes report.json, table.md, pass_at_1.png and per-model partial results into --out;
 rerunning the same command continues an interrupted evaluation. docs/evaluation.md
-describes the rules, the estimator and the report schema.
+describes the rules, the estimator and the report schema. Exit status: 0, 2 bad input (one line,
+checked before any model is loaded), 3 infrastructure failure, 75 preempted (finished batches kept;
+rerun to continue), 1 internal error; docs/cli.md.
 """
 from __future__ import annotations
 
@@ -17,24 +19,25 @@ import re
 import sys
 import time
 
+from murphy_jax.cli._checks import check_model_files, check_writable_dir
+from murphy_jax.cli._errors import OneLineParser, add_debug_flag, guarded
+from murphy_jax.errors import MurphyUserError, debug_requested
+
 PROG = "murphy-eval"
 # Benchmark names with a fixed spec (anything else is passed to load_tasks: "name:path", a file, ...).
 BENCHMARKS = {"humaneval": "humaneval", "humanevalplus": "humanevalplus", "mbpp": "mbpp",
               "mbpp_sanitized": "mbpp_sanitized", "mbppplus": "mbppplus", "lcb": "livecodebench",
               "livecodebench": "livecodebench"}
-# Exceptions whose message is the whole story for the user: one line, exit status 2.
-_USER_ERRORS = ("SourceError", "NoValidRowsError", "TaskFormatError", "ModelNotFoundError", "ModelSpecError",
-                "ConfigError", "WeightsError", "SamplingError", "BadArgument", "InfraError")
 
 
-class BadArgument(ValueError):
+class BadArgument(MurphyUserError, ValueError):
     """A command-line value that cannot work (reported in one line)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface (every flag documented in --help)."""
-    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap = OneLineParser(prog=PROG, description=__doc__.split("\n")[0],
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--model", action="append", required=True, metavar="PATH_OR_CKPT",
                     help="HF dir, .gguf, hub id, 'smollm2', a training workdir or a checkpoint dir; "
                          "repeat to compare models side by side")
@@ -49,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--task-option", action="append", default=[], metavar="KEY=VALUE",
                     help="loader option for the benchmark (e.g. split=test, window=v6, difficulty=hard); "
                          "VALUE is read as JSON when it parses")
+    ap.add_argument("--on-bad-row", default="skip", choices=("skip", "error"),
+                    help="a malformed row in the benchmark's task file: skip it (one warning with the count and "
+                         "first line numbers) or stop with an error naming file:line")
     ap.add_argument("--limit", type=int, default=0, help="evaluate the first N tasks only (0 = all)")
     ap.add_argument("--iters", type=int, default=5, help="k: attempts per chain, reported as Iter-1..Iter-k")
     ap.add_argument("--n", type=int, default=1, help="chains per task; pass@1 (and pass@k, k<=n) are unbiased")
@@ -81,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, default=0, help="sampling seed (temperature > 0)")
     ap.add_argument("--fresh", action="store_true", help="ignore earlier partial results and start over")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
+    add_debug_flag(ap)
     return ap
 
 
@@ -156,29 +163,30 @@ def _check_args(args) -> None:
 def main(argv=None) -> int:
     """Parse, validate every input, evaluate each model in turn, write the report; returns the exit status."""
     args = build_parser().parse_args(argv)
-    try:
-        return _main(args)
-    except Exception as e:  # input mistakes get one line; anything else keeps its traceback
-        if type(e).__name__ in _USER_ERRORS:
-            print(f"{PROG}: error: {e}", file=sys.stderr)
-            return 2
-        raise
+    return guarded(PROG, lambda: _main(args), debug=args.debug or debug_requested())
 
 
 def _main(args) -> int:
     _check_args(args)
+    if args.out:  # before anything is loaded: an unwritable --out would otherwise fail after the first batch
+        check_writable_dir(args.out, "--out")
     logging.getLogger("murphy_jax").setLevel(logging.INFO)
     from absl import logging as absl_logging
 
     absl_logging.set_verbosity(absl_logging.ERROR)  # orbax warns about metadata files older checkpoints lack
     from murphy_jax.eval.policy import resolve_model
 
-    tasks, bench = load_benchmark(args.benchmark, args.limit, _task_options(args.task_option))
+    tasks, bench = load_benchmark(args.benchmark, args.limit,
+                                  dict(_task_options(args.task_option), on_bad_row=args.on_bad_row))
     # Validate every model (paths, checkpoint shapes, templates) before spending time on the first one.
     models = [resolve_model(spec, arch=args.arch) for spec in args.model]
+    for m in models:  # config and tokenizer too: a corrupt config.json must not surface mid-evaluation
+        check_model_files(m.arch_path, m.tokenizer_path)
     labels = args.label or _unique([m.label for m in models])
     templates = [_templates(args, m) for m in models]
     out = args.out or os.path.join("eval_out", _slug(bench["name"]))
+    if not args.out:
+        check_writable_dir(out, "--out (default)")
     print(f"{PROG}: {bench['load_summary']}; {len(models)} model(s); Iter-1..{args.iters}, n={args.n}, "
           f"T={args.temperature:g}; output {out}", file=sys.stderr)
 

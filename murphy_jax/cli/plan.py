@@ -6,7 +6,7 @@
 Loads no weights (model shapes come from config.json or a built-in preset of
 the published configs); docs/scaling.md "Memory planner" explains what is
 counted. Exit status: 0, or 1 with --strict when the plan does not fit, 2 on
-bad input.
+bad input (one line), 3 infrastructure failure; docs/cli.md.
 """
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ import sys
 from absl import app, flags
 from ml_collections import config_flags
 
-from murphy_jax.cli.config_flags_util import make_flags_parser
+from murphy_jax.cli._errors import DEBUG_HELP, guarded
+from murphy_jax.cli.config_flags_util import loaded_config, make_flags_parser
+from murphy_jax.errors import MurphyUserError, one_line
+
+PROG = "murphy-plan"
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "experiment config file: configs/NAME.py[:ARG]",
                                           lock_config=True)
@@ -34,14 +38,8 @@ flags.DEFINE_bool("json", False, "print the plan as JSON instead of a table")
 flags.DEFINE_bool("strict", False, "exit with status 1 when the plan does not fit")
 flags.DEFINE_bool("measure", False, "also compile the real train step and sampler on this machine's devices "
                                     "(no weights, nothing run) and print XLA's memory figures beside the plan")
+flags.DEFINE_bool("debug", False, DEBUG_HELP)
 FLAGS = flags.FLAGS
-
-_USER_ERRORS = ("ConfigValueError", "ConfigError", "ModelNotFoundError", "ValueError")
-
-
-def _fail(e: Exception | str) -> None:
-    print(f"murphy-plan: error: {e}", file=sys.stderr)
-    sys.exit(2)
 
 
 def _local_devices() -> tuple[int, int, str]:
@@ -65,11 +63,14 @@ def _devices_and_memory(cfg) -> tuple[int, int, int, str]:
     devices, processes, memory, source = FLAGS.devices, FLAGS.processes, 0, ""
     if FLAGS.hardware:
         if FLAGS.hardware not in HARDWARE:
-            raise ValueError(f"--hardware={FLAGS.hardware!r}: must be one of {', '.join(HARDWARE)}")
+            raise MurphyUserError(f"--hardware={FLAGS.hardware!r}: must be one of {', '.join(HARDWARE)}")
         hw_devices, memory, hosts = HARDWARE[FLAGS.hardware]
         devices, processes, source = devices or hw_devices, processes or hosts, f"--hardware={FLAGS.hardware}"
     if FLAGS.device_memory:
-        memory, source = parse_bytes(FLAGS.device_memory), "--device-memory"
+        try:
+            memory, source = parse_bytes(FLAGS.device_memory), "--device-memory"
+        except ValueError as e:
+            raise MurphyUserError(f"--device-memory: {one_line(e)}") from e
     sizes = [int(cfg.mesh.data), int(cfg.mesh.fsdp), int(cfg.mesh.tensor)]
     if not devices and -1 not in sizes:
         devices = sizes[0] * sizes[1] * sizes[2]
@@ -83,8 +84,8 @@ def _devices_and_memory(cfg) -> tuple[int, int, int, str]:
 
 def main(argv) -> None:
     if len(argv) > 1:
-        _fail(f"unexpected arguments {argv[1:]}")
-    cfg = _CONFIG.value
+        raise MurphyUserError(f"unexpected arguments {argv[1:]}")
+    cfg = loaded_config(_CONFIG)
     from absl import logging as absl_logging
 
     absl_logging.set_verbosity(absl_logging.WARNING)  # no backend-probing chatter around the table
@@ -93,15 +94,15 @@ def main(argv) -> None:
     from murphy_jax.plan.report import format_plan, plan_to_json
     from murphy_jax.train.config import validate
 
+    validate(cfg, base_config())
+    devices, processes, memory, source = _devices_and_memory(cfg)
     try:
-        validate(cfg, base_config())
-        devices, processes, memory, source = _devices_and_memory(cfg)
         p, wl = plan_for_config(cfg, devices, processes=processes, device_memory=memory, headroom=FLAGS.headroom)
         measured = measure_for_config(cfg, p, wl) if FLAGS.measure else None
-    except Exception as e:  # user errors get one line; anything else keeps its traceback
-        if type(e).__name__ in _USER_ERRORS:
-            _fail(e)
+    except MurphyUserError:
         raise
+    except ValueError as e:  # the planner raises ValueError only for a run it cannot plan (mesh, model path)
+        raise MurphyUserError(one_line(e)) from e
     if FLAGS.json:
         out = plan_to_json(p, wl, measured)
         out["device_memory_source"] = source
@@ -118,13 +119,13 @@ def _rewrite(arg: str) -> str:
     return arg.replace("--device-memory", "--device_memory", 1) if arg.startswith("--device-memory") else arg
 
 
-parse_flags = make_flags_parser("murphy-plan", FLAGS, _rewrite)
+parse_flags = make_flags_parser(PROG, FLAGS, _rewrite, module_name=__name__, doc=__doc__)
 
 
 def run() -> None:
     """Console-script entry point."""
     flags.mark_flag_as_required("config")
-    app.run(main, flags_parser=parse_flags)
+    sys.exit(guarded(PROG, lambda: app.run(main, flags_parser=parse_flags)))
 
 
 if __name__ == "__main__":

@@ -37,11 +37,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
 
+from murphy_jax.errors import MurphyUserError
+
 TEST_KINDS = ("assert", "pytest", "stdio", "call")
 IO_MODES = ("function", "stdio")
 
 
-class TaskFormatError(ValueError):
+class TaskFormatError(MurphyUserError, ValueError):
     """A task or test does not follow the CodeTask format; the message names the field."""
 
 

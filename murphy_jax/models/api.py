@@ -7,6 +7,7 @@ import os
 import jax.numpy as jnp
 from jax.sharding import Mesh
 
+from murphy_jax.errors import MurphyUserError
 from murphy_jax.models.config import ConfigError, ModelConfig
 from murphy_jax.models.decoder import Decoder, abstract_decoder
 from murphy_jax.models.gguf_io import GGUFSource, gguf_tokenizer
@@ -17,7 +18,7 @@ from murphy_jax.models.weights import build_model, load_params
 _HUB_PATTERNS = ["*.json", "*.safetensors", "tokenizer*", "*.model", "*.txt", "*.jinja"]
 
 
-class ModelNotFoundError(FileNotFoundError):
+class ModelNotFoundError(MurphyUserError, FileNotFoundError):
     """Neither a local path nor a hub repo that could be fetched."""
 
 

@@ -14,10 +14,12 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from murphy_jax.errors import MurphyUserError
+
 SUPPORTED_MODEL_TYPES = ("llama", "qwen2", "qwen3", "olmo2")
 ROPE_TYPES = ("default", "linear", "llama3", "yarn")
 
-class ConfigError(ValueError):
+class ConfigError(MurphyUserError, ValueError):
     """The model config is unsupported or inconsistent; the message names the field."""
 
 

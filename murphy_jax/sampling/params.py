@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from murphy_jax.errors import MurphyUserError
 
-class SamplingError(ValueError):
+
+class SamplingError(MurphyUserError, ValueError):
     """Bad sampling input (empty prompt, too long, n <= 0, top_p out of range, ...)."""
 
 
