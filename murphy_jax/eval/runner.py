@@ -9,6 +9,10 @@ execution and feedback are exactly the training rollout's (``run_rollout``).
 Tasks are evaluated ``batch_tasks`` at a time; each finished batch is appended to the
 partial-results file, so a rerun with the same config skips it (see ``partial.py``), and a
 rerun with more iterations continues the stored chains instead of starting over (``replay.py``).
+
+SIGTERM or SIGINT abandons the batch in flight (between decode chunks and executor
+batches) and raises :class:`~murphy_jax.train.checkpoint.Preempted` (exit status 75 when
+uncaught) within ``preempt_grace_s``; the batches already appended stay, so a rerun resumes.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from murphy_jax.eval.metrics import (SCORE_RULES, chains_of_task, is_solved, sco
 from murphy_jax.eval.partial import EvalProgress, append_records, config_hash, read_partial
 from murphy_jax.eval.replay import ReplayGenerator, complete_for, truncate
 from murphy_jax.rollout import RolloutConfig, run_rollout
+from murphy_jax.train.checkpoint import Preempted, PreemptionFlag
 
 SCHEMA_VERSION = 1
 
@@ -110,12 +115,13 @@ def evaluate(tasks: Sequence[CodeTask], generator, executor, *, iters: int = 5, 
              templates: PromptTemplates | None = None, score: str = "official", history: str = "last",
              attempt_format: str = "response", feedback_chars: int = 2000, seed: int = 0, batch_tasks: int = 32,
              label: str = "model", config: dict | None = None, partial_path: str | None = None,
-             progress: bool = True) -> EvalReport:
+             progress: bool = True, preempt_grace_s: float = 30.0) -> EvalReport:
     """Iter-1..Iter-``iters`` evaluation of ``generator`` on ``tasks`` (resumable through ``partial_path``).
 
     ``config`` adds what the caller knows about the run (model, benchmark, sampling) to the
     identity that keys the partial results; the settings (but ``iters``) and templates are always
     in it. Stored records of more iterations are truncated, fewer are continued (``replay.py``).
+    On SIGTERM/SIGINT raises ``Preempted`` within ``preempt_grace_s`` seconds, keeping the finished batches.
     """
     settings = EvalSettings(iters=iters, n=n, score=score, history=history, attempt_format=attempt_format,
                             feedback_chars=feedback_chars, seed=seed)
@@ -139,8 +145,12 @@ def evaluate(tasks: Sequence[CodeTask], generator, executor, *, iters: int = 5, 
     bar = EvalProgress(len(tasks), len(tasks) - len(todo), desc=label, enabled=progress)
     cfg = settings.rollout_config()
     t_start = time.perf_counter()
+    kept = ("rerun the same command to continue from the results kept in " + partial_path if partial_path
+            else "nothing was kept (no partial_path)")
+    flag = PreemptionFlag(preempt_grace_s, on_timeout=lambda: kept).install()
     try:
         for c0 in range(0, len(todo), batch_tasks):
+            flag.check()
             chunk = [tasks[i] for i in todo[c0:c0 + batch_tasks]]
             t0 = time.perf_counter()
             # run_rollout derives each request's sampling stream from its task id and place in the tree, so with
@@ -152,7 +162,7 @@ def evaluate(tasks: Sequence[CodeTask], generator, executor, *, iters: int = 5, 
                          f"({int((tree.turn == turn).sum())} attempts, {int(tree.succeeded.sum())} solved so far)")
 
             tree, stats = run_rollout(chunk, generator, executor, cfg, templates=templates, step=0, on_turn=on_turn,
-                                      success=lambda r, t: is_solved(r, t, score))
+                                      success=lambda r, t: is_solved(r, t, score), check=flag.check)
             wall = time.perf_counter() - t0
             recs = [_task_record(tree, j, t, settings, chash, wall / len(chunk), resumable.get(t.task_id))
                     for j, t in enumerate(chunk)]
@@ -165,8 +175,15 @@ def evaluate(tasks: Sequence[CodeTask], generator, executor, *, iters: int = 5, 
             timings["tasks_evaluated"] += len(chunk)
             so_far = summarize([done[t.task_id] for t in tasks if t.task_id in done], iters, n)["pass_at_1"]
             bar.update(len(chunk), {"iter1": so_far[0], f"iter{iters}": so_far[-1]})
+    except Preempted:
+        finished = sum(t.task_id in done for t in tasks)
+        flag.skip_teardown()
+        # The message is the exception's (murphy-eval prints it as its last line).
+        raise Preempted(f"preempted: {finished} of {len(tasks)} tasks evaluated, the batch in flight was abandoned; "
+                        f"{kept}") from None
     finally:
         bar.close()
+        flag.uninstall()
     timings["this_run_s"] = time.perf_counter() - t_start
     timings["attempts_replayed"] = getattr(generator, "replayed", 0)
     records = [done[t.task_id] for t in tasks]

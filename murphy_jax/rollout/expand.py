@@ -11,6 +11,11 @@ each chunk's programs are submitted to the executor (which runs in other
 processes) before the next chunk is generated. The executor's own limits bound
 every program, so a hung program never blocks the loop. An executor
 ``InfraError`` is retried and then raised: it never becomes a reward.
+
+A ``check`` callable (preemption) is polled before every generation chunk,
+between decode chunks (``sampling.host_check``) and while waiting for the
+executor; when it raises, the rollout is abandoned and its queued programs are
+cancelled.
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from murphy_jax.data.task import CodeTask
 from murphy_jax.execution import ExecResult, InfraError, render_feedback
 from murphy_jax.rollout.generator import Generation, GenRequest, Generator
 from murphy_jax.rollout.tree import RolloutTree
+from murphy_jax.sampling import host_check
 
 log = logging.getLogger(__name__)
 
@@ -110,13 +116,24 @@ def _stream_id(task_id: str, turn: int, rank: int) -> int:
 def run_rollout(tasks: Sequence[CodeTask], generator: Generator, executor, cfg: RolloutConfig, *,
                 templates: PromptTemplates | None = None, step: int = 0,
                 on_turn: Callable[[int, RolloutTree], None] | None = None,
-                success: Callable[[ExecResult, CodeTask], bool] | None = None) -> tuple[RolloutTree, RolloutStats]:
+                success: Callable[[ExecResult, CodeTask], bool] | None = None,
+                check: Callable[[], None] | None = None) -> tuple[RolloutTree, RolloutStats]:
     """Build the feedback-conditioned rollout trees of ``tasks`` (one tree per task, all in one RolloutTree).
 
     ``success(result, task)`` decides whether a node succeeded (is not expanded further); the default,
     ``result.passed``, is "every test passed". Evaluation passes its benchmark's scoring rule here.
+    ``check()`` is called at every host check and raises to abandon the rollout (preemption).
     """
     cfg.validate()
+    with host_check(check):
+        return _rollout(tasks, generator, executor, cfg, templates, step, on_turn, success, check or _no_check)
+
+
+def _no_check() -> None:
+    pass
+
+
+def _rollout(tasks, generator, executor, cfg, templates, step, on_turn, success, check):
     templates = templates or PromptTemplates()
     tree = RolloutTree(task_names=[t.task_id for t in tasks])
     stats = RolloutStats(tasks=len(tasks))
@@ -134,7 +151,8 @@ def run_rollout(tasks: Sequence[CodeTask], generator: Generator, executor, cfg: 
         if not reqs:
             break
         n = cfg.group_size if turn == 1 else cfg.k
-        nodes = _turn(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, templates, step, stats, success)
+        nodes = _turn(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, templates, step, stats, success,
+                      check)
         stats.nodes_per_turn.append(len(nodes))
         if on_turn is not None:
             on_turn(turn, tree)
@@ -162,13 +180,26 @@ def _select(tree: RolloutTree, failed: np.ndarray, cfg: RolloutConfig, rng) -> n
 
 
 def _turn(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, templates, step, stats,
-          success=None) -> list[int]:
+          success=None, check=_no_check) -> list[int]:
     """Generate (in chunks), append the nodes, execute them overlapping the next chunk; returns the new nodes."""
+    pending: list = []
+    try:
+        return _turn_inner(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, templates, step, stats,
+                           success, check, pending)
+    except BaseException:
+        # Abandoned (preempted) or failed: programs still queued must not hold up the executor's shutdown.
+        for _, job in pending:
+            _cancel(job[-1])
+        raise
+
+
+def _turn_inner(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, templates, step, stats, success,
+                check, pending) -> list[int]:
     chunk = cfg.requests_per_chunk or len(reqs)
     ranks = _ranks_in_task(tree) if turn > 1 else None
-    pending = []
     new_nodes: list[int] = []
     for c0 in range(0, len(reqs), chunk):
+        check()
         t0 = time.perf_counter()
         streams = [_stream_id(r.task.task_id, turn, ranks[o] if turn > 1 else 0) for r, o in
                    zip(reqs[c0:c0 + chunk], owners[c0:c0 + chunk])]
@@ -195,7 +226,7 @@ def _turn(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, template
         pending.append(_submit(tree, ids, tasks, executor, cfg, templates, stats))
     t0 = time.perf_counter()
     for ids, job in pending:
-        _collect(tree, ids, tasks, executor, job, cfg, stats, success)
+        _collect(tree, ids, tasks, executor, job, cfg, stats, success, check)
     stats.execute_s += time.perf_counter() - t0
     return new_nodes
 
@@ -227,11 +258,11 @@ def _submit(tree, ids, tasks, executor, cfg, templates, stats):
     return ids, (extracted, run, programs, run_tasks, future)
 
 
-def _collect(tree, ids, tasks, executor, job, cfg, stats, success=None) -> None:
+def _collect(tree, ids, tasks, executor, job, cfg, stats, success=None, check=_no_check) -> None:
     extracted, run, programs, run_tasks, future = job
     results: list[ExecResult | None] = [None] * len(ids)
     if future is not None:
-        for j, r in zip(run, _results_with_retries(executor, future, programs, run_tasks, cfg, stats)):
+        for j, r in zip(run, _results_with_retries(executor, future, programs, run_tasks, cfg, stats, check)):
             results[j] = r
     reward, ok, feedback, code, meta = [], [], [], [], []
     for j, node in enumerate(ids):
@@ -251,15 +282,35 @@ def _collect(tree, ids, tasks, executor, job, cfg, stats, success=None) -> None:
     tree.set_outcomes(ids, reward=reward, succeeded=ok, feedback=feedback, code=code, meta=meta)
 
 
-def _results_with_retries(executor, future, programs, run_tasks, cfg, stats) -> list[ExecResult]:
-    for attempt in range(cfg.exec_retries + 1):
-        try:
-            return future.result()
-        except InfraError as e:
-            if attempt == cfg.exec_retries:
-                raise InfraError(f"executor failed {attempt + 1} times on a batch of {len(programs)} programs; "
-                                 f"last error: {e}") from e
-            stats.infra_retries += 1
-            log.warning("executor infra error (%s); resubmitting the batch", e)
-            future = executor.submit_batch(programs, run_tasks)
+def _wait(future, check) -> None:
+    """Block until ``future`` is done, calling ``check()`` every few milliseconds (it may raise to abandon)."""
+    if check is _no_check or not hasattr(future, "done"):
+        return
+    while not future.done():
+        check()
+        time.sleep(0.01)
+
+
+def _results_with_retries(executor, future, programs, run_tasks, cfg, stats, check=_no_check) -> list[ExecResult]:
+    try:
+        for attempt in range(cfg.exec_retries + 1):
+            try:
+                _wait(future, check)
+                return future.result()
+            except InfraError as e:
+                if attempt == cfg.exec_retries:
+                    raise InfraError(f"executor failed {attempt + 1} times on a batch of {len(programs)} programs; "
+                                     f"last error: {e}") from e
+                stats.infra_retries += 1
+                log.warning("executor infra error (%s); resubmitting the batch", e)
+                future = executor.submit_batch(programs, run_tasks)
+    except BaseException:
+        _cancel(future)  # a resubmitted batch is not among the turn's pending ones
+        raise
     raise AssertionError("unreachable")
+
+
+def _cancel(future) -> None:
+    """Cancel the executions of a batch that have not started (they are skipped by the executor)."""
+    for f in getattr(future, "futures", ()):
+        f.cancel()

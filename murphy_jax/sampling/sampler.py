@@ -8,11 +8,13 @@ length before grouping so a group's padding stays small.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -26,6 +28,30 @@ from murphy_jax.sampling import engine
 from murphy_jax.sampling.params import SamplingError, SamplingParams
 
 DEFAULT_PROMPT_BUCKETS = (32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192)
+
+# A context-local hook (not a Sampler argument) so that it reaches whichever sampler a wrapped generator uses.
+_HOST_CHECK: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("murphy_host_check",
+                                                                                         default=None)
+
+
+@contextlib.contextmanager
+def host_check(fn: Callable[[], None] | None) -> Iterator[None]:
+    """Within this context every generation calls ``fn()`` before each prefill and decode chunk.
+
+    ``fn`` raises to abandon the generation in flight (preemption): at most
+    ``chunk`` decode steps run after the request to stop.
+    """
+    token = _HOST_CHECK.set(fn)
+    try:
+        yield
+    finally:
+        _HOST_CHECK.reset(token)
+
+
+def _host_check() -> None:
+    fn = _HOST_CHECK.get()
+    if fn is not None:
+        fn()
 
 
 @dataclass
@@ -215,6 +241,7 @@ class Sampler:
             active[j] = True
             row_ids[j * n:(j + 1) * n] = row_ids_of(i)
         put = self._put
+        _host_check()
         t0 = time.perf_counter()
         state = engine.prefill(params[0], put(ids), put(lens), put(active), put(row_ids), controls, cfg=self.cfg, n=n,
                                gen_slots=gen_slots, mode=mode, cache_sharding=self._cache_sharding(bp * n))
@@ -227,6 +254,7 @@ class Sampler:
             done = np.asarray(state.done)
             if done.all() or step >= sp.max_new_tokens:
                 break
+            _host_check()
             limit = min(step + self.chunk, sp.max_new_tokens)
             state = engine.decode(params[1], state, jnp.int32(limit), controls, cfg=self.cfg, prompt_slots=plen,
                                   mode=mode)

@@ -14,12 +14,13 @@ from typing import Any
 import ml_collections
 
 from murphy_jax.data.prompts import PromptTemplates
+from murphy_jax.errors import MurphyUserError
 from murphy_jax.execution.config import ExecutorConfig
 from murphy_jax.rl.defaults import KNOBS
 from murphy_jax.rollout.expand import RolloutConfig
 
 
-class ConfigValueError(ValueError):
+class ConfigValueError(MurphyUserError, ValueError):
     """A run-config value is unknown, bad or inconsistent; the message starts with the key."""
 
 
@@ -29,6 +30,7 @@ _CHOICES = {
     "model.remat": ("none", "full", "dots"),
     "optim.schedule": ("constant", "cosine"),
     "train.on_nonfinite": ("stop", "skip"),
+    "data.on_bad_row": ("error", "skip"),
     "log.dump_trees": ("none", "last", "all"),
     "distributed.enabled": ("auto", "on", "off"),
     "rl.credit.strategy": ("mars", "mers", "none"),
@@ -38,7 +40,8 @@ _CHOICES = {
 }
 _POSITIVE = ("data.tasks_per_step", "sampling.max_new_tokens", "sampling.max_prompt_tokens", "sampling.max_rows",
              "sampling.chunk", "train.steps", "train.ppo_epochs", "train.minibatches", "checkpoint.every",
-             "checkpoint.keep", "log.every", "rl.batch.micro_batch_size", "optim.lr")
+             "checkpoint.keep", "log.every", "rl.batch.micro_batch_size", "optim.lr",
+             "train.preempt_grace_s")
 _NON_NEGATIVE = ("data.limit", "sampling.top_k", "optim.warmup_steps", "optim.weight_decay", "optim.clip_norm",
                  "train.logits_chunk", "sampling.temperature", "rl.loss.beta", "rl.prune.inter_keep",
                  "rl.prune.intra_keep", "checkpoint.min_free_gb")

