@@ -16,8 +16,9 @@ KNOBS: dict[str, tuple[Any, str]] = {
     "rl.advantage.eps": (1e-6, "added to the group std before dividing"),
     "rl.prune.inter_keep": (0, "InterP: sibling groups trained per tree, highest R spread first (0 = all)"),
     "rl.prune.intra_keep": (0, "IntraP: members trained per kept group, extremes of R alternately (0 = all)"),
-    "rl.prune.keep_root_group": (True, "InterP always keeps the turn-1 group (counts against inter_keep)"),
-    "rl.prune.drop_zero_spread": (False, "InterP never keeps groups whose R are all equal (zero advantage)"),
+    "rl.prune.keep_root_group": (True, "InterP keeps the turn-1 group first (counts against inter_keep)"),
+    "rl.prune.drop_zero_spread": (True, "InterP never keeps groups whose R are all equal (zero advantage), "
+                                        "the turn-1 group included; MURPHY and GRPO alike"),
     "rl.loss.eps_low": (0.2, "lower clip: ratio below 1 - eps_low stops the gradient of a negative-advantage token"),
     "rl.loss.eps_high": (0.2, "upper clip: ratio above 1 + eps_high stops the gradient of a positive-advantage "
                               "token (DAPO's clip-higher: 0.28)"),

@@ -12,9 +12,11 @@ Tie-breaks (deterministic, so runs are reproducible):
 * InterP ranks groups by (forced root first, spread descending, group id
   ascending). RolloutTree numbers groups in creation order, so among equal
   spreads the earlier turn wins. Zero-spread groups rank last by construction
-  (their std is exactly 0); with ``drop_zero_spread`` they are never kept.
-  With ``keep_root_group`` the root group (turn-1 samples) is kept whatever
-  its spread and counts against ``inter_keep``.
+  (their std is exactly 0); with ``drop_zero_spread`` they are never kept,
+  the root group included (their rows would train nothing but still count in
+  token-mean denominators). With ``keep_root_group`` the root group (turn-1
+  samples) is kept before any other group, whatever its spread unless
+  ``drop_zero_spread`` drops it, and counts against ``inter_keep``.
 * IntraP orders a group's members by (R, node index) ascending and takes, in
   turn, the last (highest R; among tied maxima the latest node), the first
   (lowest R; among tied minima the earliest node), the second-to-last, the
@@ -66,8 +68,10 @@ def _inter_core(values, group, task, is_root, inter_keep, keep_root_group, drop_
     g_task = jax.ops.segment_max(jnp.asarray(task, jnp.int32), group, num_segments=num_groups)
     g_task = jnp.where(valid, g_task, 0)
     g_root = jax.ops.segment_max(jnp.asarray(is_root, jnp.int32), group, num_segments=num_groups) > 0
-    forced = valid & g_root & keep_root_group
-    eligible = valid & (forced | ~drop_zero_spread | (stats.std > 0))
+    # A zero-spread group has advantage 0 everywhere: with drop_zero_spread it goes even when it is the root.
+    signal = ~drop_zero_spread | (stats.std > 0)
+    forced = valid & g_root & keep_root_group & signal
+    eligible = valid & signal
     gid = jnp.arange(num_groups, dtype=jnp.int32)
     # Rank key: forced first, then larger spread, then smaller group id.
     ranked = _peel(eligible, (forced.astype(jnp.int32), stats.std, -gid), g_task, num_groups,

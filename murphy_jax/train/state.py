@@ -19,7 +19,11 @@ class TrainState(NamedTuple):
 
 
 def lr_schedule(optim, total_updates: int) -> optax.Schedule:
-    """Linear warmup to ``optim.lr``, then constant or cosine decay to ``min_lr_ratio * lr``."""
+    """Linear warmup to ``optim.lr``, then constant or cosine decay to ``min_lr_ratio * lr``.
+
+    Warm-up update k (0-based, k < warmup_steps) runs at ``lr * (k + 1) / (warmup_steps + 1)``:
+    never at 0, which made the first update of every run (and all of a short run) a no-op.
+    """
     warm = int(optim.warmup_steps)
     if optim.schedule == "constant":
         after = optax.constant_schedule(optim.lr)
@@ -27,7 +31,7 @@ def lr_schedule(optim, total_updates: int) -> optax.Schedule:
         after = optax.cosine_decay_schedule(optim.lr, max(1, total_updates - warm), alpha=optim.min_lr_ratio)
     if not warm:
         return after
-    return optax.join_schedules([optax.linear_schedule(0.0, optim.lr, warm), after], [warm])
+    return optax.join_schedules([optax.linear_schedule(optim.lr / (warm + 1), optim.lr, warm), after], [warm])
 
 
 def make_optimizer(optim, total_updates: int) -> optax.GradientTransformation:

@@ -134,7 +134,7 @@ class TrainStep:
 
     def __init__(self, cfg: ModelConfig, tx: optax.GradientTransformation, *, loss_kw: dict,
                  temperature: float = 1.0, logits_chunk: int = 0, state_shardings=None, mesh: Mesh | None = None,
-                 with_ref: bool = False, response_window: int = 0):
+                 with_ref: bool = False, response_window: int = 0, schedule=None):
         loss_kw = dict(loss_kw)
         self.response_window = int(response_window)
         # Activations follow the batch rows: [mb, T, hidden] split over the data*fsdp devices.
@@ -168,6 +168,8 @@ class TrainStep:
             new = TrainState(state.step + 1, params, opt_state, state.rng)
             keep = lambda n, o: jnp.where(finite, n, o)  # noqa: E731  (a bad update is never applied)
             metrics.update(grad_norm=grad_norm, finite=finite.astype(jnp.float32), trained_tokens=acc.sums["tokens"])
+            if schedule is not None:  # the rate this update used (read before the count advances), not the next one's
+                metrics["lr"] = jnp.asarray(schedule(state.step), jnp.float32) * finite
             return jax.tree.map(keep, new, state), metrics
 
         self._with_ref = with_ref
@@ -214,7 +216,8 @@ class TrainStep:
 
 def make_train_step(cfg: ModelConfig, tx: optax.GradientTransformation, **kw) -> TrainStep:
     """The trainer's update (see TrainStep); keywords: loss_kw, temperature, logits_chunk, state_shardings, mesh,
-    with_ref, response_window (see micro_loss)."""
+    with_ref, response_window (see micro_loss), schedule (the optimizer's lr schedule: metrics then hold ``lr``,
+    the rate each update applied, 0 for a skipped non-finite one)."""
     return TrainStep(cfg, tx, **kw)
 
 

@@ -67,7 +67,7 @@ def ref_prune(values, group, task, is_root, spread, *, inter_keep, intra_keep, k
         def forced(g):
             return keep_root_group and bool(is_root[members[g][0]])
         ranked = sorted(groups, key=lambda g: (not forced(g), -spread[g], g))
-        eligible = [g for g in ranked if forced(g) or not drop_zero_spread or spread[g] > 0]
+        eligible = [g for g in ranked if not drop_zero_spread or spread[g] > 0]
         kept_groups.update(eligible if inter_keep == 0 else eligible[:inter_keep])
     keep = [False] * len(values)
     for g in kept_groups:

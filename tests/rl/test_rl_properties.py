@@ -93,8 +93,9 @@ def test_pruning_budgets_ranking_and_reference(tree, inter_keep, intra_keep, kee
     for t, gs in by_task.items():
         gs = np.asarray(gs)
         kept = gs[gkeep[gs]]
-        forced = gs[g_root[gs] & keep_root]
-        eligible = gs[(spread[gs] > 0) | (not drop_zero) | (g_root[gs] & keep_root)]
+        # drop_zero_spread drops zero-spread groups, roots included; keep_root_group forces in the rest of the roots.
+        eligible = gs[(spread[gs] > 0) | (not drop_zero)]
+        forced = gs[g_root[gs] & keep_root & ((spread[gs] > 0) | (not drop_zero))]
         # Exact budget: min(inter_keep, eligible groups); forced root groups always in.
         assert len(kept) == (len(eligible) if inter_keep == 0 else min(inter_keep, len(eligible)))
         assert set(forced.tolist()) <= set(kept.tolist())

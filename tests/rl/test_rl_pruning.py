@@ -34,8 +34,11 @@ def test_inter_keep_root_group_counts_against_budget():
 def test_zero_spread_groups_go_first_and_can_be_dropped():
     assert groups_kept(inter_keep=4, keep_root_group=False) == [0, 1, 2, 3, 4, 5]
     assert groups_kept(inter_keep=4, keep_root_group=False, drop_zero_spread=True) == [0, 2, 3, 5]
-    # A forced root group survives drop_zero_spread.
-    assert groups_kept(inter_keep=0, keep_root_group=True, drop_zero_spread=True) == [0, 2, 3, 4, 5]
+    # drop_zero_spread drops a zero-spread root group too (task 1's group 4): it would train nothing.
+    assert groups_kept(inter_keep=0, keep_root_group=True, drop_zero_spread=True) == [0, 2, 3, 5]
+    # ... and the slot it leaves goes to the next group by spread.
+    assert groups_kept(inter_keep=1, keep_root_group=True, drop_zero_spread=True) == [0, 5]
+    assert groups_kept(inter_keep=0, keep_root_group=True, drop_zero_spread=False) == [0, 1, 2, 3, 4, 5]
 
 
 def test_zero_budget_means_no_limit():

@@ -10,7 +10,7 @@ from flax import nnx
 from murphy_jax.models import ModelConfig, make_mesh, param_shardings
 from murphy_jax.models.decoder import Decoder
 from murphy_jax.rl.batching import pack
-from murphy_jax.train.state import init_state, make_optimizer, state_shardings
+from murphy_jax.train.state import init_state, lr_schedule, make_optimizer, state_shardings
 from murphy_jax.train.step import make_train_step, split_micro_batches
 
 HF = dict(model_type="llama", vocab_size=96, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
@@ -118,21 +118,42 @@ def test_sharded_step_equals_single_device(model, mesh_shape):
 
 
 def test_adamw_schedule_and_clipping_apply(model):
-    """The trainer's optimizer: warmup from 0 (first update is a no-op at lr 0) then AdamW moves params."""
+    """The trainer's optimizer: warm-up starts above 0, each update reports the lr it applied, AdamW moves params."""
     cfg, micro = model.config, _micro(4, seed=3, mb=4)
-    tx = make_optimizer(_optim(warmup_steps=1, clip_norm=0.1, weight_decay=0.1), 10)
-    step = make_train_step(cfg, tx, loss_kw=LOSS)
+    optim = _optim(warmup_steps=2, clip_norm=0.1, weight_decay=0.1)
+    tx = make_optimizer(optim, 10)
+    step = make_train_step(cfg, tx, loss_kw=LOSS, schedule=lr_schedule(optim, 10))
     state = init_state(_fresh(model), tx, 0)
-    before = _leaves(state.params)
-    state, _ = step(state, micro, _norms(micro))
-    for a, b in zip(_leaves(state.params), before):
-        np.testing.assert_array_equal(a, b)  # lr(0) = 0
-    state, m = step(state, micro, _norms(micro))
-    assert int(state.step) == 2 and float(m["grad_norm"]) > 0.1  # reported before clipping
-    moved = max(float(np.abs(a - b).max()) for a, b in zip(_leaves(state.params), before))
-    # AdamW's first step moves each coordinate by lr * (sign(g) + wd * p): at most lr * (1 + wd * max|p|).
-    bound = 1e-2 * (1 + 0.1 * max(float(np.abs(b).max()) for b in before))
-    assert 5e-3 < moved <= bound + 1e-6
+    reported = []
+    for k in range(3):
+        snapshot = jax.tree.map(jnp.copy, state)
+        before = _leaves(snapshot.params)
+        state, m = step(state, micro, _norms(micro))
+        assert float(m["grad_norm"]) > 0.1  # reported before clipping
+        reported.append(float(m["lr"]))
+        # The same update with a constant schedule at the reported rate (same moments, same count) lands on
+        # the same parameters: the metric is the rate the update applied, not the next update's.
+        fixed = make_optimizer(_optim(lr=reported[-1], clip_norm=0.1, weight_decay=0.1), 10)
+        again, _ = make_train_step(cfg, fixed, loss_kw=LOSS)(snapshot, micro, _norms(micro))
+        for a, b in zip(_leaves(state.params), _leaves(again.params)):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+        if k == 0:
+            # AdamW's first step moves each coordinate by lr * (sign(g) + wd * p): at most lr * (1 + wd * max|p|).
+            moved = max(float(np.abs(a - b).max()) for a, b in zip(_leaves(state.params), before))
+            bound = reported[0] * (1 + 0.1 * max(float(np.abs(b).max()) for b in before))
+            assert 0.5 * reported[0] < moved <= bound + 1e-6
+    assert int(state.step) == 3
+    np.testing.assert_allclose(reported, [1e-2 / 3, 2e-2 / 3, 1e-2], rtol=1e-6)
+
+
+def test_warmup_never_starts_at_zero():
+    """Update k of an N-update warm-up runs at lr * (k + 1) / (N + 1); then the schedule holds lr."""
+    for warm in (0, 1, 2, 5):
+        sched = lr_schedule(_optim(lr=1e-5, warmup_steps=warm), 100)
+        got = [float(sched(k)) for k in range(warm + 2)]
+        want = [1e-5 * (k + 1) / (warm + 1) for k in range(warm)] + [1e-5, 1e-5]
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+        assert got[0] > 0
 
 
 def test_nonfinite_update_is_not_applied(model):
