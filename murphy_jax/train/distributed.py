@@ -126,7 +126,7 @@ def agree_sum(x: float) -> float:
 # How host-local metrics combine: counters and throughputs add up, times take the slowest host,
 # global train metrics are already identical on every host, anything else is averaged.
 _SUM_PREFIXES = ("rollout/", "throughput/")
-_MAX_PREFIXES = ("time/",)
+_MAX_PREFIXES = ("time/", "compile/")
 _FIRST_PREFIXES = ("train/",)
 
 
