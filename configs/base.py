@@ -45,6 +45,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.data.limit = 0  # use at most this many training tasks (0 = all)
     c.data.tasks_per_step = 8  # tasks (one tree each) per RL step, summed over all hosts
     c.data.shuffle = True  # reshuffle the tasks every epoch (seeded by seed and epoch)
+    c.data.on_bad_row = "skip"  # a malformed task row: "skip" it (one warning: count and first line numbers) or "error" (stop naming file:line)
 
     c.prompts = ml_collections.ConfigDict(prompt_config_defaults())
 
@@ -69,7 +70,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.optim = ml_collections.ConfigDict()
     c.optim.lr = 1e-6  # peak learning rate of AdamW
     c.optim.schedule = "constant"  # after warmup: constant | cosine (to min_lr_ratio * lr at train.steps)
-    c.optim.warmup_steps = 0  # linear warmup from 0, in optimizer updates
+    c.optim.warmup_steps = 0  # linear warmup over N optimizer updates: update k runs at lr*(k+1)/(N+1), never 0
     c.optim.min_lr_ratio = 0.1  # cosine floor as a fraction of lr
     c.optim.weight_decay = 0.0  # decoupled weight decay (AdamW)
     c.optim.b1 = 0.9  # Adam beta1
@@ -86,6 +87,7 @@ def get_config() -> ml_collections.ConfigDict:
     c.train.on_nonfinite = "stop"  # NaN/Inf loss or gradient: "stop" (keep the last good checkpoint) or "skip" the update
     c.train.export_hf = True  # write the final policy as an HF directory to <workdir>/hf_export
     c.train.reference_on_host = False  # beta > 0 only: keep the frozen reference params in host memory
+    c.train.preempt_grace_s = 30.0  # SIGTERM/SIGINT: drop the step in flight, save the last finished one, exit 75 within N s
 
     c.checkpoint = ml_collections.ConfigDict()
     c.checkpoint.every = 10  # save every N steps (and always at the end and on SIGTERM)

@@ -8,9 +8,12 @@ run would (rollout sampling streams are derived from the run seed and step).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
+import shutil
+import tempfile
 import time
 
 import jax
@@ -18,6 +21,7 @@ import numpy as np
 
 from murphy_jax.data.prompts import PromptTemplates
 from murphy_jax.data.sources import load_tasks
+from murphy_jax.errors import MurphyUserError
 from murphy_jax.execution import Executor
 from murphy_jax.models import build_model, export_hf, make_mesh
 from murphy_jax.models.decoder import abstract_decoder
@@ -30,10 +34,11 @@ from murphy_jax.rollout import ModelGenerator, run_rollout
 from murphy_jax.sampling import Sampler
 from murphy_jax.train import config as run_config
 from murphy_jax.train import distributed as dist
-from murphy_jax.train.checkpoint import Checkpointer, PreemptionFlag
+from murphy_jax.train.checkpoint import Checkpointer, Preempted, PreemptionFlag, newest_complete_step
 from murphy_jax.train.data import TaskStream
 from murphy_jax.train.metrics import MetricsWriter, Progress
 from murphy_jax.train.policy import load_policy
+from murphy_jax.utils.compiles import CompileWatch
 from murphy_jax.train.state import init_state, lr_schedule, make_optimizer, state_shardings
 from murphy_jax.train.step import (BATCH_KEYS, check_response_window, make_train_step, micro_batch_shardings,
                                    reference_logprobs, split_micro_batches)
@@ -49,12 +54,24 @@ class Trainer:
     """One MURPHY (or GRPO, with rollout.turns=1) run in ``workdir``."""
 
     def __init__(self, config, workdir: str, *, reference_config=None):
+        # The input (config, tasks, mesh, model) is checked before the first write, and a workdir this
+        # call created is removed again when it fails: bad input never leaves a half-made run behind.
+        workdir = os.path.abspath(workdir)
+        created = not os.path.lexists(workdir)
+        try:
+            self._init(config, workdir, reference_config)
+        except BaseException:
+            if created:
+                shutil.rmtree(workdir, ignore_errors=True)
+            raise
+
+    def _init(self, config, workdir: str, reference_config) -> None:
         run_config.validate(config, reference_config)
         self.c = config
-        self.workdir = os.path.abspath(workdir)
-        os.makedirs(self.workdir, exist_ok=True)
+        self.workdir = workdir
         self.is_main = jax.process_index() == 0
-        report = load_tasks(config.data.train, **({"limit": int(config.data.limit)} if config.data.limit else {}))
+        report = load_tasks(config.data.train, on_bad_row=str(config.data.on_bad_row),
+                            **({"limit": int(config.data.limit)} if config.data.limit else {}))
         self.tasks = report.tasks
         self.data_report = report.summary() if hasattr(report, "summary") else ""
         self.stream = TaskStream(self.tasks, int(config.data.tasks_per_step), seed=int(config.seed),
@@ -65,9 +82,14 @@ class Trainer:
         self.exec_cfg = run_config.executor_config(config)
         self.mesh = make_mesh(int(config.mesh.data), int(config.mesh.fsdp), int(config.mesh.tensor))
         run_config.check_mesh(config, self.mesh, jax.process_count())
-        self._write_config()
+        try:  # the run's first write (random:<variant> models are built inside the workdir)
+            os.makedirs(self.workdir, exist_ok=True)
+            tempfile.TemporaryFile(dir=self.workdir).close()  # permission bits do not stop root; writing does
+        except OSError as e:
+            raise MurphyUserError(f"workdir {self.workdir}: cannot write there ({e.strerror or e})") from None
         self.model, self.tokenizer, self.model_path = load_policy(config.model, self.workdir, mesh=self.mesh,
                                                                   seed=int(config.seed))
+        self._write_config()
         self.mcfg = self.model.config
         self.total_updates = int(config.train.steps * config.train.ppo_epochs * config.train.minibatches)
         self.tx = make_optimizer(config.optim, self.total_updates)
@@ -92,7 +114,7 @@ class Trainer:
                                           logits_chunk=int(config.train.logits_chunk),
                                           state_shardings=self.shardings, mesh=self.mesh,
                                           with_ref=self.ref_params is not None,
-                                          response_window=self.response_window)
+                                          response_window=self.response_window, schedule=self.schedule)
         # Generation is host-local: each process samples its own trees on its own devices.
         self.gen_mesh = dist.local_mesh(self.mesh)
         self.local_shardings = (param_shardings(abstract_decoder(self.mcfg), self.gen_mesh)
@@ -111,18 +133,33 @@ class Trainer:
         self.nonfinite_skipped = 0
         self._restore()
         self.executor = None
+        self._compiles = None  # a CompileWatch while run() runs
 
     # ----------------------------------------------------------------------------------------
     def _write_config(self) -> None:
+        """``workdir/config.json`` (process 0), replaced atomically so that it is never half-written."""
         if self.is_main:
-            with open(os.path.join(self.workdir, "config.json"), "w") as f:
+            path = os.path.join(self.workdir, "config.json")
+            with open(path + ".tmp", "w") as f:
                 json.dump(self.c.to_dict(), f, indent=2, sort_keys=True, default=str)
+            os.replace(path + ".tmp", path)
 
     def _restore(self) -> None:
-        latest = self.ckpt.latest_step()
-        if latest is None:
+        """Resume from the newest readable checkpoint (a damaged newer one is skipped with a warning)."""
+
+        def check_meta(meta: dict, step: int) -> None:
+            # A meta that parses but lacks what resuming needs is as damaged as one that does not parse.
+            if not isinstance(meta, dict) or meta.get("rl_step") != step:
+                raise ValueError(f"meta's rl_step is {meta.get('rl_step') if isinstance(meta, dict) else meta!r}, "
+                                 f"not {step}")
+            pos = (meta.get("data_positions") or {}).get(str(jax.process_index()))
+            if not isinstance(pos, dict) or not all(isinstance(pos.get(k), int) for k in ("epoch", "cursor")):
+                raise ValueError(f"meta has no valid data position for process {jax.process_index()}")
+
+        found = self.ckpt.restore_readable(self.state, check_meta)
+        if found is None:
             return
-        self.state, meta = self.ckpt.restore(self.state, latest)
+        self.state, meta, _ = found
         self.step = int(meta["rl_step"])
         positions = meta["data_positions"]
         self.stream.load_state_dict(positions[str(jax.process_index())])
@@ -139,12 +176,28 @@ class Trainer:
 
     # ----------------------------------------------------------------------------------------
     def run(self, on_step=None) -> dict:
-        """Train until ``train.steps`` (or SIGTERM); returns the last step's metrics.
+        """Train until ``train.steps`` (or SIGTERM/SIGINT); returns the last step's metrics.
 
         ``on_step(step, metrics)`` is called after every step (live plots in notebooks).
+        On SIGTERM or SIGINT the step in flight is abandoned (see ``train_one_step``),
+        the last completed step is checkpointed unless it already is, and the metrics
+        returned carry ``preempted=1.0``; all within ``train.preempt_grace_s``, after
+        which a watchdog ends the process (exit 75) with the newest checkpoint intact.
+        A preempted Trainer is spent (its in-memory state may be mid-step): resume
+        with a new one, which restores the checkpoint.
         """
         c = self.c
-        flag = PreemptionFlag().install()
+        ckpt_dir = self.ckpt.directory
+
+        def on_timeout() -> str:
+            step = newest_complete_step(ckpt_dir)
+            return (f"rerun the same command to resume from step {step} (newest complete checkpoint in {ckpt_dir})"
+                    if step is not None else "no checkpoint was written yet; rerunning starts over")
+
+        flag = self._preempt = PreemptionFlag(float(c.train.preempt_grace_s), on_timeout=on_timeout).install()
+        # The newest step on disk (or being written), never saved twice: after a resume, the restored one.
+        self._saved_step = self.step if self.step > 0 else None
+        self._compiles = CompileWatch().install()
         writer = MetricsWriter(self.workdir, tensorboard=bool(c.log.tensorboard), enabled=self.is_main)
         progress = Progress(int(c.train.steps), self.step, enabled=bool(c.log.progress) and self.is_main)
         last: dict = {}
@@ -153,13 +206,20 @@ class Trainer:
                 self.executor = executor
                 log.info("executor isolation layers: %s", executor.layers)
                 while self.step < int(c.train.steps):
-                    last = self.train_one_step()
+                    try:
+                        metrics = self.train_one_step()
+                    except Preempted:  # every host abandoned this step together
+                        self._save_on_preemption()
+                        last["preempted"] = 1.0
+                        break
+                    last = metrics
                     self.step += 1
                     t0 = time.perf_counter()
                     # Every host must stop at the same step, whichever received the signal.
                     preempted = bool(dist.agree_max(int(flag.requested)))
                     if self.step % int(c.checkpoint.every) == 0 or self.step == int(c.train.steps) or preempted:
                         last["time/checkpoint_s"] = self._save(force=True)
+                        self._saved_step = self.step
                     last["time/checkpoint_s"] = last.get("time/checkpoint_s", time.perf_counter() - t0)
                     if self.step % int(c.log.every) == 0 or self.step == int(c.train.steps):
                         writer.write(self.step, last)
@@ -177,9 +237,25 @@ class Trainer:
         finally:
             progress.close()
             writer.close()
-            flag.uninstall()
             self.ckpt.close()
+            self._compiles.uninstall()
+            self._compiles = self._preempt = None
+            if last.get("preempted"):
+                flag.skip_teardown()
+            flag.uninstall()  # after the last save is on disk: the watchdog covers it
         return last
+
+    def _save_on_preemption(self) -> None:
+        """Checkpoint the last completed step unless it is on disk already (or is the untrained step 0)."""
+        if self.step > 0 and self._saved_step != self.step:
+            t0 = time.perf_counter()
+            self._save(force=True)
+            self.ckpt.wait()
+            self._saved_step = self.step
+            log.warning("preempted: saved step %d in %.1fs", self.step, time.perf_counter() - t0)
+        resume = (f"resume from step {self.step}" if self._saved_step is not None
+                  else "no checkpoint yet; rerunning starts over")
+        log.warning("preempted: step %d abandoned; rerun the same command to %s", self.step + 1, resume)
 
     def export(self, out_dir: str) -> str:
         """The current policy as an HF directory (tokenizer included); every host must call it, process 0 writes."""
@@ -190,13 +266,57 @@ class Trainer:
 
     # ----------------------------------------------------------------------------------------
     def train_one_step(self) -> dict:
-        """One RL step: rollout, scoring, optimizer updates; returns its metrics."""
+        """One RL step: rollout, scoring, optimizer updates; returns its metrics.
+
+        Raises :class:`Preempted` on every host together when a stop was requested
+        (``self._preempt``, set by ``run``) and the step is abandoned. It is abandoned
+        during the rollout, or between micro-batches before the step's first
+        optimizer update; later only when the last completed step is already
+        checkpointed, because ``train_step`` donates the state, so the last
+        completed step could not be saved any more (otherwise the step's remaining
+        updates run and ``run`` saves the step). The data position is put back, so
+        the abandoned step is redone identically on resume.
+        """
+        position = dataclasses.replace(self.stream.position)
+        self._applied = False
+        try:
+            return self._step_body()
+        except Preempted:
+            self.stream.position = position
+            raise
+
+    def _stop_requested(self) -> bool:
+        flag = getattr(self, "_preempt", None)
+        return flag is not None and flag.requested
+
+    def _rollout(self, tasks):
+        """The step's rollout, or :class:`Preempted` on every host when any host was asked to stop."""
+        flag = getattr(self, "_preempt", None)
+        abandoned = False
+        log.info("step %d: rollout of %d tasks", self.step + 1, len(tasks))
+        try:
+            out = run_rollout(tasks, self.generator, self.executor, self.rollout_cfg, templates=self.templates,
+                              step=self.step, check=None if flag is None else flag.check)
+        except Preempted:
+            abandoned = True
+        except Exception as e:
+            if not self._stop_requested():
+                raise
+            # A signal sent to the whole process tree can take executor workers down with it: that is preemption.
+            log.warning("rollout failed after the stop request (%s); treating it as abandoned", e)
+            abandoned = True
+        # Every host votes exactly once per step (finished or abandoned), so all stop at the same step.
+        if dist.agree_max(int(abandoned or self._stop_requested())):
+            raise Preempted()
+        return out
+
+    def _step_body(self) -> dict:
         c = self.c
         t_start = time.perf_counter()
         tasks = self.stream.next_batch()
         self.generator.params = dist.to_local(self.state.params, self.local_shardings)
-        tree, rstats = run_rollout(tasks, self.generator, self.executor, self.rollout_cfg, templates=self.templates,
-                                   step=self.step)
+        retries_before = self.executor.infra_retries
+        tree, rstats = self._rollout(tasks)
         t0 = time.perf_counter()
         score_tree(tree, strategy=c.rl.credit.strategy, gamma=float(c.rl.credit.gamma),
                    normalize_std=bool(c.rl.advantage.normalize_std), eps=float(c.rl.advantage.eps),
@@ -218,10 +338,16 @@ class Trainer:
             "throughput/executions_per_s": rstats.executor_calls / max(rstats.generate_s + rstats.execute_s, 1e-9),
             "rollout/no_code": rstats.no_code, "rollout/skipped_tasks": rstats.skipped_tasks,
             "rollout/skipped_expansions": rstats.skipped_expansions, "rollout/infra_retries": rstats.infra_retries,
-            "train/lr": float(self.schedule(int(self.state.step))), "train/nonfinite_skipped": self.nonfinite_skipped,
+            "rollout/job_retries": self.executor.infra_retries - retries_before,
+            "train/nonfinite_skipped": self.nonfinite_skipped,
         })
         # Tree metrics above are already global (merged trees); counters and timings combine per host.
-        host = {k: v for k, v in metrics.items() if k.startswith(("time/", "throughput/", "rollout/"))}
+        if self._compiles is not None:  # what this step compiled (0 in the steady state)
+            metrics.update(self._compiles.take())
+            if metrics["compile/count"] and self.step >= 2:
+                log.info("step %d compiled %d program(s): %s", self.step + 1, int(metrics["compile/count"]),
+                         ", ".join(sorted(set(self._compiles.last_programs))))
+        host = {k: v for k, v in metrics.items() if k.startswith(("time/", "throughput/", "rollout/", "compile/"))}
         metrics.update(dist.reduce_metrics(dist.allgather_json(host)))
         return metrics
 
@@ -311,9 +437,17 @@ class Trainer:
         one = pack([[0]], [[0]], [[0.0]], [0.0], buckets=[bucket], micro_batch_size=1).batches[0]
         return {k: v[:0] for k, v in one.items()}
 
+    def _may_abandon(self) -> bool:
+        """Whether every host agrees to abandon the step now (see ``train_one_step`` for when it may)."""
+        if getattr(self, "_applied", False) and getattr(self, "_saved_step", None) != self.step:
+            return False
+        return bool(dist.agree_max(int(self._stop_requested())))
+
     def _one_update(self, micro: list[dict], norms: dict) -> dict:
         acc = None
         for mb in micro:
+            if self._may_abandon():
+                raise Preempted()
             check_response_window(mb["loss_mask"], self.response_window)
             gmb = dist.global_batch({k: mb[k] for k in BATCH_KEYS}, self.mb_shardings)
             if self.ref_params is not None:
@@ -322,6 +456,7 @@ class Trainer:
                 acc = self.train_step.init_acc(self.state.params, gmb)
             acc = self.train_step.accumulate(self.state.params, acc, gmb, norms)
         self.state, metrics = self.train_step.apply(self.state, acc)
+        self._applied = True
         metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
         if metrics["finite"] < 1.0:
             if self.c.train.on_nonfinite == "stop":

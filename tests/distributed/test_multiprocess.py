@@ -27,7 +27,9 @@ def _cmd(workdir, policy, steps, extra=()):
           "data.tasks_per_step": 4, "rollout.group_size": 4, "rollout.children": 2, "rl.batch.buckets": "(512,)",
           "rl.batch.micro_batch_size": 4, "mesh.data": 4, "mesh.fsdp": 1, "train.steps": steps,
           "optim.lr": 3e-3, "checkpoint.every": 1, "train.export_hf": False, "log.progress": False,
-          "executor.workers": 1}
+          "executor.workers": 1,
+          # Every step trains, including those whose groups all tie: the comparison below reads train/* metrics.
+          "rl.prune.drop_zero_spread": False}
     return ([sys.executable, "-m", "murphy_jax.cli.train", "--config", os.path.join(REPO, "configs/tiny.py"),
              "--workdir", str(workdir)] + [f"--config.{k}={v}" for k, v in kv.items()] + list(extra))
 
