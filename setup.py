@@ -38,8 +38,10 @@ setup(
     extras_require={
         # torch (+ accelerate for its GGUF loader) is only a test-time reference for logits and generation;
         # nbclient/ipykernel execute the Colab notebook headlessly.
+        # libtpu (Linux wheels only) is the TPU compiler tests/plan/test_tpu_compile.py compiles with; no TPU needed.
         "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "hypothesis>=6.100,<7", "torch>=2.5,<3",
-                 "accelerate>=1.0,<2", "nbclient>=0.10,<1", "nbformat>=5.9,<6", "ipykernel>=6.29,<8"],
+                 "accelerate>=1.0,<2", "nbclient>=0.10,<1", "nbformat>=5.9,<6", "ipykernel>=6.29,<8",
+                 "libtpu>=0.0.52; sys_platform == 'linux'"],
     },
     entry_points={
         "console_scripts": [
@@ -48,6 +50,8 @@ setup(
             "murphy-generate=murphy_jax.cli.generate:run",
             "murphy-exec=murphy_jax.cli.exec:run",
             "murphy-plan=murphy_jax.cli.plan:run",
+            "murphy-probe=murphy_jax.cli.probe:run",
+            "murphy-compile=murphy_jax.cli.compile:run",
         ]
     },
 )

@@ -40,6 +40,19 @@ PRESETS: dict[str, dict[str, tuple[int, int, int]]] = {
 }
 
 
+# TPU hardware -> (libtpu topology name, get_topology_desc options): the compile-only devices murphy-compile
+# builds the slice from (one JAX device per chip). v4 chips have two TensorCores that JAX drives as one
+# ("megacore"); v5e-8/v6e-8 are one 8-chip host, v4/v5p hosts have 4 chips (2x2x1).
+TPU_TOPOLOGIES: dict[str, tuple[str, dict]] = {
+    "v4-8": ("v4:2x2x1", {"chip_config_name": "megacore"}),
+    "v5e-8": ("v5e:2x4", {"chips_per_host_bounds": (2, 4, 1)}),
+    "v5p-8": ("v5p:2x2x1", {}),
+    "v5p-16": ("v5p:2x2x2", {"chips_per_host_bounds": (2, 2, 1)}),
+    "v5p-32": ("v5p:2x2x4", {"chips_per_host_bounds": (2, 2, 1)}),
+    "v6e-8": ("v6e:2x4", {"chips_per_host_bounds": (2, 4, 1)}),
+}
+
+
 def hardware_names() -> list[str]:
     """Every hardware name a preset exists for."""
     return sorted(PRESETS["small"])

@@ -97,7 +97,12 @@ def main(argv) -> None:
     validate(cfg, base_config())
     devices, processes, memory, source = _devices_and_memory(cfg)
     try:
-        p, wl = plan_for_config(cfg, devices, processes=processes, device_memory=memory, headroom=FLAGS.headroom)
+        from configs.meshes import TPU_TOPOLOGIES
+
+        # A TPU preset plans with the TPU compiler's layout terms (docs/scaling.md, "TPU compile check").
+        platform = "tpu" if FLAGS.hardware in TPU_TOPOLOGIES else ""
+        p, wl = plan_for_config(cfg, devices, processes=processes, device_memory=memory, headroom=FLAGS.headroom,
+                                platform=platform)
         measured = measure_for_config(cfg, p, wl) if FLAGS.measure else None
     except MurphyUserError:
         raise

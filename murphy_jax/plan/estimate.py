@@ -61,6 +61,23 @@ SAMPLING_BLOCKS = 5
 # ones (the non-finite guard selects between them afterwards); XLA fuses part of
 # it. 1.5 x the gradient bytes on top of the gradients themselves, as measured.
 UPDATE_FACTOR = 1.5
+# The TPU compiler (libtpu, compile-only devices: murphy-compile, docs/scaling.md "TPU compile check")
+# lays some programs out differently from the CPU one the factors above were measured with:
+# * the decode loop keeps the KV cache in its own tiled layout (rows next to head_dim, head_dim
+#   padded to the 128 lanes), copied in from the argument's row-major layout and back out into
+#   the donated buffer: one more (padded) copy of the cache;
+# * it hoists the bfloat16 casts of every layer's weights (local shards) out of the loop, also for
+#   float32 compute (TPU runs float32 dots at the default precision in bfloat16), and keeps one
+#   copy of the output head (gathered over fsdp) instead of two;
+# * the optimizer update compiles to in-place fusions: no temporaries beside the donated state.
+# * under remat the layer backward holds two float32 attention blocks and one in the compute dtype
+#   (scores, their gradient, the probabilities fed to the value matmul) and reruns the forward in
+#   them: fitted on Qwen3-1.7B (remat=full, T=3072) on v5e-8, where the CPU count (4 float32
+#   blocks) was 37% high.
+TPU_DECODE_CACHE_COPIES = 1
+TPU_LANES = 128
+TPU_UPDATE_FACTOR = 0.0
+TPU_REMAT_F32_BLOCKS, TPU_REMAT_DTYPE_BLOCKS = 2, 1
 # Batch arrays of a train step: input_ids, targets, positions (int32), valid,
 # loss_mask (bool), advantages, old_logprobs (float32) [+ ref_logprobs].
 BATCH_BYTES_PER_TOKEN = 4 + 4 + 4 + 1 + 1 + 4 + 4
@@ -250,14 +267,19 @@ def _weight_casts(cfg: ModelConfig, leaves, mesh: MeshSizes, rules=DEFAULT_RULES
 
 
 def train_items(cfg: ModelConfig, leaves: list[ParamLeaf], mesh: MeshSizes, wl: Workload,
-                rules=DEFAULT_RULES) -> list[Item]:
+                rules=DEFAULT_RULES, platform: str = "") -> list[Item]:
     """Activation items of one micro-batch's forward + backward (per device)."""
     w = _local_widths(cfg, mesh, rules)
     rows, t, dt = local_rows(wl.micro_batch, mesh, rules), wl.seq_len, jnp.dtype(cfg.dtype).itemsize
     saved, recompute = _saved_per_layer(w, rows, t, cfg.remat, dt)
     rerun = REMAT_SCORE_BLOCKS * rows * w.heads * t * t * F32 if cfg.remat != "none" else 0
     weights = 2 * layer_weight_bytes(leaves, cfg, mesh, cfg.dtype, rules)  # forward copy + its gradient
-    layer_work = _layer_working(w, rows, t, t) + rerun + recompute + weights
+    attn = _layer_working(w, rows, t, t)
+    tpu_remat = platform == "tpu" and cfg.remat != "none"
+    if tpu_remat:  # TPU_REMAT_* above
+        attn = rows * w.heads * t * t * (TPU_REMAT_F32_BLOCKS * F32 + TPU_REMAT_DTYPE_BLOCKS * dt + 1)
+        rerun = 0
+    layer_work = attn + rerun + recompute + weights
     head_t = logits_window(t, wl.logits_window, wl.logits_chunk)
     chunk = wl.logits_chunk if 0 < wl.logits_chunk < head_t else head_t
     head_work = LOGITS_BLOCKS * rows * chunk * w.vocab * F32 + head_weight_bytes(cfg, mesh, cfg.dtype, rules)
@@ -269,8 +291,10 @@ def train_items(cfg: ModelConfig, leaves: list[ParamLeaf], mesh: MeshSizes, wl: 
         items.append(Item("saved weight casts", casts, f"{jnp.dtype(cfg.dtype).name} copies of the weights"))
     if layer_work >= head_work:  # the two are alive at different times: only the larger counts
         blocks = WORK_SCORE_BLOCKS + (REMAT_SCORE_BLOCKS if rerun else 0)
+        what = (f"{TPU_REMAT_F32_BLOCKS} f32 + {TPU_REMAT_DTYPE_BLOCKS} {jnp.dtype(cfg.dtype).name} (TPU)" if tpu_remat
+                else f"{blocks} f32")
         items.append(Item("layer backward working set", layer_work,
-                          f"{blocks} f32 [{rows}, {w.heads}, {t}, {t}] attention blocks"
+                          f"{what} [{rows}, {w.heads}, {t}, {t}] attention blocks"
                           + (", the layer's recomputed activations" if recompute else "") + ", gathered weights"))
     else:
         items.append(Item("logits working set", head_work,
@@ -338,11 +362,30 @@ def prefill_items(cfg: ModelConfig, leaves, mesh: MeshSizes, prog: GenProgram, r
     return items
 
 
-def decode_items(cfg: ModelConfig, leaves, mesh: MeshSizes, prog: GenProgram, rules=DEFAULT_RULES) -> list[Item]:
-    """Temporaries of one decode step (per device)."""
+def _tpu_decode_items(cfg: ModelConfig, leaves, mesh: MeshSizes, prog: GenProgram, rows: int, vocab: int,
+                      rules=DEFAULT_RULES) -> list[Item]:
+    """Temporaries of the decode loop as the TPU compiler lays it out (TPU_DECODE_CACHE_COPIES)."""
+    stacked = sum(local_elements(p.shape, p.axes, mesh, rules) for p in leaves if p.axes and p.axes[0] == "layers")
+    casts = stacked * 2 if jnp.dtype(cfg.param_dtype).itemsize > 2 else 0
+    gathered = mesh.fsdp * mesh.data > 1
+    head = head_weight_bytes(cfg, mesh, cfg.dtype, rules) if gathered or jnp.dtype(cfg.dtype).itemsize > 2 else 0
+    lanes = -(-cfg.head_dim // TPU_LANES) * TPU_LANES
+    copy = TPU_DECODE_CACHE_COPIES * kv_cache_bytes(cfg, mesh, prog, rules) * lanes // cfg.head_dim
+    return [Item("KV cache layout copy", copy, "the decode loop's tiled layout"
+                 + (f", head_dim {cfg.head_dim} padded to {lanes} lanes" if lanes != cfg.head_dim else "") + " (TPU)"),
+            Item("decode weight casts", casts + head, "bfloat16 copies of every layer's weights hoisted out of "
+                 "the loop" + (", the output head gathered/cast" if head else "") + " (TPU)"),
+            Item("sampling", SAMPLING_BLOCKS * rows * vocab * F32, f"{SAMPLING_BLOCKS} x [{rows}, {vocab}]")]
+
+
+def decode_items(cfg: ModelConfig, leaves, mesh: MeshSizes, prog: GenProgram, rules=DEFAULT_RULES,
+                 platform: str = "") -> list[Item]:
+    """Temporaries of one decode step (per device); ``platform="tpu"``: of the TPU compiler's decode loop."""
     w = _local_widths(cfg, mesh, rules)
     rows = _cache_rows(prog.rows, mesh, rules)
     dt = jnp.dtype(cfg.dtype).itemsize
+    if platform == "tpu":
+        return _tpu_decode_items(cfg, leaves, mesh, prog, rows, w.vocab, rules)
     layer_kv = 2 * rows * prog.slots * w.kv * dt  # one layer's keys/values re-laid out for the attention dot
     weights = layer_weight_bytes(leaves, cfg, mesh, cfg.param_dtype, rules)
     note = "one layer's k/v and weights"
@@ -359,8 +402,12 @@ def decode_items(cfg: ModelConfig, leaves, mesh: MeshSizes, prog: GenProgram, ru
 
 
 def plan(cfg: ModelConfig, mesh: MeshSizes, wl: Workload, *, device_memory: int = 0, headroom: float = 0.1,
-         model_name: str = "", rules=DEFAULT_RULES) -> Plan:
-    """Every phase's per-device bytes for ``cfg`` trained with workload ``wl`` on ``mesh``."""
+         model_name: str = "", rules=DEFAULT_RULES, platform: str = "") -> Plan:
+    """Every phase's per-device bytes for ``cfg`` trained with workload ``wl`` on ``mesh``.
+
+    ``platform``: "tpu" for the TPU compiler's layouts (see the TPU_* terms above), "" for the
+    figures measured with XLA's CPU compiler (the default everywhere else).
+    """
     leaves = param_leaves(cfg)
     params = param_bytes(leaves, mesh, cfg.param_dtype, rules)
     resident = [Item("parameters", params, f"{jnp.dtype(cfg.param_dtype).name} master weights"),
@@ -373,7 +420,8 @@ def plan(cfg: ModelConfig, mesh: MeshSizes, wl: Workload, *, device_memory: int 
     if wl.processes > 1:  # each host generates with its own copy of the policy on its local devices
         local = [Item("host-local parameter copy", param_bytes(leaves, gmesh, cfg.param_dtype, rules),
                       f"the policy re-sharded on this host's mesh ({gmesh}) for generation")]
-    for tag, build in (("prefill", prefill_items), ("decode", decode_items)):
+    builders = (("prefill", prefill_items), ("decode", lambda *a: decode_items(*a, platform=platform)))
+    for tag, build in builders:
         progs = [(p, build(cfg, leaves, gmesh, p, rules)) for p in wl.generation]
         best = max(progs, key=lambda x: kv_cache_bytes(cfg, gmesh, x[0], rules) + sum(i.bytes for i in x[1]))
         prog, temps = best
@@ -398,9 +446,10 @@ def plan(cfg: ModelConfig, mesh: MeshSizes, wl: Workload, *, device_memory: int 
     grads = Item("gradient accumulator", params, "summed over micro-batches (parameter dtype)")
     phases.append(Phase("train: micro-batch", tuple(
         resident + [batch, grads, Item("micro-batch gradients", params, "this micro-batch's gradients")]
-        + train_items(cfg, leaves, mesh, wl, rules))))
+        + train_items(cfg, leaves, mesh, wl, rules, platform))))
     phases.append(Phase("train: optimizer update", tuple(resident + [batch, grads, Item(
-        "update temporaries", int(UPDATE_FACTOR * params), "new parameters and moments beside the old ones")])))
+        "update temporaries", int((TPU_UPDATE_FACTOR if platform == "tpu" else UPDATE_FACTOR) * params),
+        "new parameters and moments beside the old ones")])))
     notes = []
     if wl.micro_batch % mesh.batch_ways:
         notes.append(f"the global micro-batch of {wl.micro_batch} rows is not a multiple of data*fsdp="

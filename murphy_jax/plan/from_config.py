@@ -31,15 +31,15 @@ def mesh_for_config(c, devices: int) -> MeshSizes:
 
 
 def plan_for_config(c, devices: int, *, processes: int = 1, device_memory: int = 0,
-                    headroom: float = 0.1) -> tuple[Plan, Workload]:
+                    headroom: float = 0.1, platform: str = "") -> tuple[Plan, Workload]:
     """(Plan, Workload) of run config ``c`` on ``devices`` devices (``processes`` hosts) of ``device_memory`` bytes
-    each; loads no weights."""
+    each; loads no weights. ``platform="tpu"`` adds the TPU compiler's layout terms (estimate.plan)."""
     cfg, source = model_config(str(c.model.path), dtype=str(c.model.dtype), param_dtype=str(c.model.param_dtype),
                                remat=str(c.model.remat))
     mesh = mesh_for_config(c, devices)
     wl = workload_from_config(c, mesh, processes)
     return plan(cfg, mesh, wl, device_memory=device_memory, headroom=headroom,
-                model_name=f"{c.model.path} ({source})"), wl
+                model_name=f"{c.model.path} ({source})", platform=platform), wl
 
 
 def measure_for_config(c, p: Plan, wl: Workload, phases=("train", "prefill", "decode")) -> dict:

@@ -67,13 +67,25 @@ def abstract_state(params: dict, tx: optax.GradientTransformation, mesh: Mesh) -
     return TrainState(_sds((), jnp.int32, rep), params, opt, _sds((2,), jnp.uint32, rep))
 
 
+def _compile(name: str, lower, keep: dict | None):
+    """``lower().compile()``; with ``keep``, records (compiled program, seconds) under ``name`` (murphy-compile)."""
+    import time
+
+    t0 = time.perf_counter()
+    compiled = lower().compile()
+    if keep is not None:
+        keep[name] = (compiled, time.perf_counter() - t0)
+    return compiled
+
+
 def _stats(compiled) -> dict:
     ma = compiled.memory_analysis()
     return dict(arguments=int(ma.argument_size_in_bytes), outputs=int(ma.output_size_in_bytes),
                 aliased=int(ma.alias_size_in_bytes), temporaries=int(ma.temp_size_in_bytes))
 
 
-def measure_train(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, loss_kw: dict, temperature: float = 1.0) -> dict:
+def measure_train(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, loss_kw: dict, temperature: float = 1.0,
+                  keep: dict | None = None) -> dict:
     """memory_analysis of the trainer's two update programs; ``peak`` is the larger of their peaks.
 
     ``accumulate`` (one [mb, T] micro-batch into the gradient sum) runs with the
@@ -93,8 +105,8 @@ def measure_train(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, loss_kw: di
     acc = jax.tree.map(lambda x, p: _sds(x.shape, x.dtype, p), acc,
                        type(acc)(jax.tree.map(lambda x: x.sharding, state.params),
                                  {k: NamedSharding(mesh, P()) for k in acc.sums}))
-    a = _stats(step.accumulate.lower(state.params, acc, mb, norms).compile())
-    u = _stats(step.apply.lower(state, acc).compile())
+    a = _stats(_compile("accumulate", lambda: step.accumulate.lower(state.params, acc, mb, norms), keep))
+    u = _stats(_compile("apply", lambda: step.apply.lower(state, acc), keep))
     a["resident_optimizer"] = device_bytes(state.opt_state)
     a["peak"] = a["arguments"] + a["temporaries"] + a["outputs"] - a["aliased"] + a["resident_optimizer"]
     u["peak"] = u["arguments"] + u["temporaries"] + u["outputs"] - u["aliased"]
@@ -105,7 +117,8 @@ def measure_train(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, loss_kw: di
     return out
 
 
-def measure_reference(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, temperature: float = 1.0) -> dict:
+def measure_reference(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, temperature: float = 1.0,
+                      keep: dict | None = None) -> dict:
     """memory_analysis of the reference log-prob pass (beta > 0); ``peak`` adds the policy's params and moments."""
     from murphy_jax.train.step import reference_logprobs
 
@@ -114,7 +127,8 @@ def measure_reference(cfg: ModelConfig, mesh: Mesh, wl: Workload, tx, *, tempera
     sh = micro_batch_shardings(mesh)
     shape = (wl.micro_batch, wl.seq_len)
     batch = {k: _sds(shape, _BATCH_DTYPES[k], sh[k]) for k in ("input_ids", "positions", "valid", "targets")}
-    s = _stats(reference_logprobs.lower(params, batch, cfg=cfg, temperature=temperature).compile())
+    s = _stats(_compile("reference", lambda: reference_logprobs.lower(params, batch, cfg=cfg, temperature=temperature),
+                        keep))
     s["resident_policy"] = device_bytes(state.params) + device_bytes(state.opt_state)
     s["peak"] = s["resident_policy"] + s["arguments"] + s["temporaries"] + s["outputs"] - s["aliased"]
     return s
@@ -138,7 +152,8 @@ def _rows_sharding(mesh: Mesh, rows: int, ndim: int) -> NamedSharding:
     return NamedSharding(mesh, P(lead[0] if len(lead) == 1 else lead, *([None] * (ndim - 1))))
 
 
-def measure_generation(cfg: ModelConfig, mesh: Mesh, prog: GenProgram, tx) -> dict:
+def measure_generation(cfg: ModelConfig, mesh: Mesh, prog: GenProgram, tx, keep: dict | None = None,
+                       programs=("prefill", "decode")) -> dict:
     """memory_analysis of the sampler's prefill and decode programs for ``prog``; peaks include the optimizer state."""
     params = abstract_params(cfg, mesh)
     opt_bytes = device_bytes(abstract_state(params, tx, mesh).opt_state)
@@ -151,8 +166,11 @@ def measure_generation(cfg: ModelConfig, mesh: Mesh, prog: GenProgram, tx) -> di
     cache_sh = _cache_sharding(cfg, mesh, rows)
     prompts = (_sds((bp, prog.prompt_len), jnp.int32, rs(bp, 2)), _sds((bp,), jnp.int32, rs(bp)),
                _sds((bp,), jnp.bool_, rs(bp)), _sds((rows,), jnp.int32, rs(rows)))
-    pre = engine.prefill.lower(params, *prompts, controls, cfg=cfg, n=prog.n, gen_slots=prog.gen_slots, mode=mode,
-                               cache_sharding=cache_sh).compile()
+    out = {}
+    if "prefill" in programs:
+        out["prefill"] = _compile("prefill", lambda: engine.prefill.lower(
+            params, *prompts, controls, cfg=cfg, n=prog.n, gen_slots=prog.gen_slots, mode=mode,
+            cache_sharding=cache_sh), keep)
     shape = (cfg.num_layers, rows, prog.slots, cfg.num_kv_heads, cfg.head_dim)
     r1, r2 = rs(rows), rs(rows, 2)
     state = engine.DecodeState(
@@ -161,10 +179,10 @@ def measure_generation(cfg: ModelConfig, mesh: Mesh, prog: GenProgram, tx) -> di
         _sds((rows, prog.gen_slots), jnp.int32, r2), _sds((rows, prog.gen_slots), jnp.float32, r2),
         _sds((rows,), jnp.int32, r1), _sds((rows,), jnp.bool_, r1), _sds((rows,), jnp.int32, r1),
         _sds((rows,), jnp.int32, r1), _sds((), jnp.int32, rep))
-    dec = engine.decode.lower(params, state, _sds((), jnp.int32, rep), controls, cfg=cfg, prompt_slots=prog.prompt_len,
-                              mode=mode).compile()
-    out = {}
-    for name, comp in (("prefill", pre), ("decode", dec)):
+    if "decode" in programs:
+        out["decode"] = _compile("decode", lambda: engine.decode.lower(
+            params, state, _sds((), jnp.int32, rep), controls, cfg=cfg, prompt_slots=prog.prompt_len, mode=mode), keep)
+    for name, comp in out.items():
         s = _stats(comp)
         s["resident_optimizer"] = opt_bytes
         s["peak"] = opt_bytes + s["arguments"] + s["temporaries"] + s["outputs"] - s["aliased"]

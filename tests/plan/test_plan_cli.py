@@ -42,3 +42,14 @@ def test_bad_input_is_one_line_with_status_2():
     assert "micro_bach_size: unknown config key; did you mean 'rl.batch.micro_batch_size'?" in res.stderr
     res = _run("--hardware=v9-8")
     assert res.returncode == 2 and "--hardware='v9-8': must be one of" in res.stderr
+
+
+def test_tpu_preset_plans_with_the_tpu_compilers_terms():
+    """On a TPU preset the decode counts the TPU layout copy of the KV cache (what murphy-compile measured)."""
+    args = ["--json", "--hardware=v5p-8", "--config.sampling.max_rows=8", "--config.sampling.max_new_tokens=64",
+            "--config.sampling.max_prompt_tokens=64", "--config.rl.batch.buckets=(128,)"]
+    tpu = json.loads(_run(*args).stdout)
+    # The same devices and memory given by hand (no preset): the plain planner.
+    plain = json.loads(_run("--json", "--devices=8", "--processes=1", "--device-memory=95GiB", *args[2:]).stdout)
+    assert tpu["phases"][1]["name"] == plain["phases"][1]["name"] == "generate: decode"
+    assert tpu["phases"][1]["total"] > plain["phases"][1]["total"]
