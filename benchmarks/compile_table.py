@@ -90,9 +90,6 @@ def run(out: str, timeout: float, configs=CONFIGS, presets=PRESETS) -> None:
 
 def _planned(config: str, hardware: str, extra: list[str]) -> dict[str, int]:
     """Program name -> the current planner's total for its phase (platform="tpu")."""
-    from ml_collections import config_flags  # noqa: F401  (config files import ml_collections)
-
-    from configs.meshes import TPU_TOPOLOGIES  # noqa: F401
     from murphy_jax.plan.compile import PHASE_OF
     from murphy_jax.plan.from_config import HARDWARE, plan_for_config
 

@@ -27,7 +27,7 @@ from absl import app, flags  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
 from murphy_jax.cli._errors import DEBUG_HELP, guarded  # noqa: E402
-from murphy_jax.cli.config_flags_util import loaded_config, make_flags_parser  # noqa: E402
+from murphy_jax.cli.config_flags_util import dashed_device_memory, loaded_config, make_flags_parser  # noqa: E402
 from murphy_jax.errors import MurphyUserError  # noqa: E402
 
 PROG = "murphy-compile"
@@ -80,12 +80,7 @@ def main(argv) -> int:
     return 0
 
 
-def _rewrite(arg: str) -> str:
-    # --device-memory reads better on a command line; absl names the flag device_memory.
-    return arg.replace("--device-memory", "--device_memory", 1) if arg.startswith("--device-memory") else arg
-
-
-parse_flags = make_flags_parser(PROG, FLAGS, _rewrite, module_name=__name__, doc=__doc__)
+parse_flags = make_flags_parser(PROG, FLAGS, dashed_device_memory, module_name=__name__, doc=__doc__)
 
 
 def run() -> None:

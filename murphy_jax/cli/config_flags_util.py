@@ -124,3 +124,8 @@ def loaded_config(holder):
     except OSError as e:
         raise MurphyUserError(f"--config: cannot load the config file: {_last_line(e.__cause__ or e)}") from e
     return cfg
+
+
+def dashed_device_memory(arg: str) -> str:
+    """``--device-memory`` (as users type it) to absl's ``--device_memory``; other arguments unchanged."""
+    return arg.replace("--device-memory", "--device_memory", 1) if arg.startswith("--device-memory") else arg

@@ -17,7 +17,7 @@ from absl import app, flags
 from ml_collections import config_flags
 
 from murphy_jax.cli._errors import DEBUG_HELP, guarded
-from murphy_jax.cli.config_flags_util import loaded_config, make_flags_parser
+from murphy_jax.cli.config_flags_util import dashed_device_memory, loaded_config, make_flags_parser
 from murphy_jax.errors import MurphyUserError, one_line
 
 PROG = "murphy-plan"
@@ -119,12 +119,7 @@ def main(argv) -> None:
         sys.exit(1)
 
 
-def _rewrite(arg: str) -> str:
-    # --device-memory reads better on a command line; absl names the flag device_memory.
-    return arg.replace("--device-memory", "--device_memory", 1) if arg.startswith("--device-memory") else arg
-
-
-parse_flags = make_flags_parser(PROG, FLAGS, _rewrite, module_name=__name__, doc=__doc__)
+parse_flags = make_flags_parser(PROG, FLAGS, dashed_device_memory, module_name=__name__, doc=__doc__)
 
 
 def run() -> None:

