@@ -17,9 +17,11 @@ from murphy_jax.execution.humaneval import humaneval_task
 
 MBPP_DIR = os.environ.get("MURPHY_MBPP_DIR",
                           os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "mbpp"))
-# Reference solutions that do not pass, with the reason (see docs/executor.md).
+# Reference solutions that may not pass, with the reason (see docs/executor.md): CPU-speed dependent, so they
+# either pass or time out, never anything else.
 MBPP_KNOWN_FAILURES = {
-    "mbpp/123": "amicable_numbers_sum(9999) needs ~3.2 s of CPU, over the default 3 s per-test limit",
+    "mbpp/123": "amicable_numbers_sum(9999) needs ~3.2 s of CPU on an Intel Xeon 2.6 GHz (under 3 s on the AMD EPYC "
+                "machines), against the default 3 s per-test limit",
     "mbpp-sanitized/123": "same solution and test as mbpp/123",
 }
 _SWAPS = [("<=", ">"), (">=", "<"), (" < ", " >= "), (" > ", " <= "), ("==", "!="), (" + ", " - "), (" - ", " + "),
@@ -133,7 +135,8 @@ def test_mbpp_reference_solutions_pass(exe):
     assert len(pairs) == 974 + 427
     results = exe.run_batch([p for p, _ in pairs], [t for _, t in pairs])
     failing = {r.task_id: r.status for r in results if not r.passed}
-    assert failing == {k: "timeout" for k in MBPP_KNOWN_FAILURES}
+    assert {k: v for k, v in failing.items() if k not in MBPP_KNOWN_FAILURES} == {}
+    assert set(failing.values()) <= {"timeout"}
     slow = [(p, t) for p, t in pairs if t.task_id in MBPP_KNOWN_FAILURES]
     with start_executor(test_timeout_s=10.0, workers=1) as patient:
         assert all(r.passed for r in patient.run_batch([p for p, _ in slow], [t for _, t in slow]))

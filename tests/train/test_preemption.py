@@ -15,7 +15,7 @@ from murphy_jax.train.metrics import read_jsonl
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GRACE_S = 10.0
-_VOLATILE = ("time", "time/", "throughput/")  # wall-clock fields differ between runs by nature
+_VOLATILE = ("time", "time/", "throughput/", "compile/")  # wall-clock fields and compile counts (a resumed run compiles again) differ by nature
 
 
 def _env():

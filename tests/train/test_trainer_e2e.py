@@ -14,7 +14,7 @@ from murphy_jax.train.metrics import read_jsonl
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # Wall-clock and step counters differ between runs by nature; everything else must match exactly.
-_VOLATILE = ("time", "time/", "throughput/")
+_VOLATILE = ("time", "time/", "throughput/", "compile/")
 
 
 def _overrides(policy: str, steps: int, **extra) -> list[str]:
