@@ -73,8 +73,9 @@ def test_oracle_mbpp_reference_rate(executor):
     tasks = load_tasks(f"mbpp:{os.path.join(MBPP, 'mbpp.jsonl')}", split="test").tasks
     rep = evaluate(tasks, ScriptedGenerator(oracle), executor, iters=1, n=1, batch_tasks=500, progress=False)
     unsolved = {r["task_id"]: r["chains"][0][0]["status"] for r in rep.records if r["solved_at"] != [1]}
-    # The executor issue's finding: every reference passes except mbpp/123, which needs ~3.2 s of CPU per test.
-    assert unsolved == {"mbpp/123": "timeout"}
+    # Every reference passes except, on slower CPUs, mbpp/123: ~3.2 s of CPU per test on the Intel Xeon
+    # developer machine (over the 3 s limit), under 3 s on the AMD EPYC ones (docs/executor.md).
+    assert unsolved in ({}, {"mbpp/123": "timeout"})
     assert rep.pass_at_1 == [499 / 500]
     assert all(r["scored_on"] == "all" for r in rep.records)  # MBPP is scored on all of test_list
 
