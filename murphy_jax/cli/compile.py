@@ -23,11 +23,12 @@ import sys
 # at start-up (libtpu warns about TPU_ACCELERATOR_TYPE / TPU_WORKER_HOSTNAMES when there are none).
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
-from absl import app, flags  # noqa: E402
+from absl import flags  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
 
-from murphy_jax.cli._errors import DEBUG_HELP, guarded  # noqa: E402
-from murphy_jax.cli.config_flags_util import dashed_device_memory, loaded_config, make_flags_parser  # noqa: E402
+from murphy_jax.cli._errors import DEBUG_HELP  # noqa: E402
+from murphy_jax.cli.config_flags_util import (  # noqa: E402
+    dashed_device_memory, loaded_config, make_flags_parser, run_config_command)
 from murphy_jax.errors import MurphyUserError  # noqa: E402
 
 PROG = "murphy-compile"
@@ -85,8 +86,7 @@ parse_flags = make_flags_parser(PROG, FLAGS, dashed_device_memory, module_name=_
 
 def run() -> None:
     """Console-script entry point."""
-    flags.mark_flag_as_required("config")
-    sys.exit(guarded(PROG, lambda: app.run(main, flags_parser=parse_flags)))
+    run_config_command(PROG, main, parse_flags)
 
 
 if __name__ == "__main__":

@@ -129,3 +129,13 @@ def loaded_config(holder):
 def dashed_device_memory(arg: str) -> str:
     """``--device-memory`` (as users type it) to absl's ``--device_memory``; other arguments unchanged."""
     return arg.replace("--device-memory", "--device_memory", 1) if arg.startswith("--device-memory") else arg
+
+
+def run_config_command(prog: str, main, flags_parser) -> None:
+    """Console-script body of the config-driven absl commands: --config required, errors per docs/cli.md."""
+    from absl import app, flags
+
+    from murphy_jax.cli._errors import guarded
+
+    flags.mark_flag_as_required("config")
+    sys.exit(guarded(prog, lambda: app.run(main, flags_parser=flags_parser)))

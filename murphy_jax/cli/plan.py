@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import sys
 
-from absl import app, flags
+from absl import flags
 from ml_collections import config_flags
 
-from murphy_jax.cli._errors import DEBUG_HELP, guarded
-from murphy_jax.cli.config_flags_util import dashed_device_memory, loaded_config, make_flags_parser
+from murphy_jax.cli._errors import DEBUG_HELP
+from murphy_jax.cli.config_flags_util import dashed_device_memory, loaded_config, make_flags_parser, run_config_command
 from murphy_jax.errors import MurphyUserError, one_line
 
 PROG = "murphy-plan"
@@ -124,8 +124,7 @@ parse_flags = make_flags_parser(PROG, FLAGS, dashed_device_memory, module_name=_
 
 def run() -> None:
     """Console-script entry point."""
-    flags.mark_flag_as_required("config")
-    sys.exit(guarded(PROG, lambda: app.run(main, flags_parser=parse_flags)))
+    run_config_command(PROG, main, parse_flags)
 
 
 if __name__ == "__main__":

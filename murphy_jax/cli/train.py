@@ -12,12 +12,12 @@ import logging
 import os
 import sys
 
-from absl import app, flags
+from absl import flags
 from ml_collections import config_flags
 
 from murphy_jax.cli._checks import check_writable_dir
-from murphy_jax.cli._errors import DEBUG_HELP, guarded
-from murphy_jax.cli.config_flags_util import loaded_config, make_flags_parser
+from murphy_jax.cli._errors import DEBUG_HELP
+from murphy_jax.cli.config_flags_util import loaded_config, make_flags_parser, run_config_command
 from murphy_jax.errors import EXIT_PREEMPTED, MurphyUserError
 
 PROG = "murphy-train"
@@ -90,8 +90,7 @@ parse_flags = make_flags_parser(PROG, FLAGS, module_name=__name__, doc=__doc__)
 
 def run() -> None:
     """Console-script entry point."""
-    flags.mark_flag_as_required("config")
-    sys.exit(guarded(PROG, lambda: app.run(main, flags_parser=parse_flags)))
+    run_config_command(PROG, main, parse_flags)
 
 
 if __name__ == "__main__":
