@@ -76,7 +76,7 @@ def test_oracle_mbpp_reference_rate(executor):
     # Every reference passes except, on slower CPUs, mbpp/123: ~3.2 s of CPU per test on the Intel Xeon
     # developer machine (over the 3 s limit), under 3 s on the AMD EPYC ones (docs/executor.md).
     assert unsolved in ({}, {"mbpp/123": "timeout"})
-    assert rep.pass_at_1 == [499 / 500]
+    assert rep.pass_at_1 == [(500 - len(unsolved)) / 500]
     assert all(r["scored_on"] == "all" for r in rep.records)  # MBPP is scored on all of test_list
 
 
