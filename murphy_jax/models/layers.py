@@ -5,6 +5,10 @@ owns the parameters. Attention masks are derived from positions: a key at
 absolute position ``kp`` is visible to a query at ``qp`` when ``0 <= kp <= qp``
 (``kp = -1`` marks padding and empty cache slots). This one rule covers padded
 training batches, batched prefill of ragged prompts and cached decoding.
+Packed training rows (``murphy_jax/rl/packing.py``) add per-token segment
+arrays on the cache-less path: a key must also lie in the query's own segment
+or in the query's prefix segment (a shared prompt prefix), so attention never
+crosses packed rows.
 """
 from __future__ import annotations
 
@@ -52,11 +56,20 @@ def _dense(x: jax.Array, p: dict, spec: str, dtype) -> jax.Array:
     return y
 
 
-def attention_scores(q, k, q_pos, k_pos, dtype) -> jax.Array:
+def _segment_visible(segments, c0: int, c1: int, se: int) -> jax.Array:
+    """[b, c1 - c0, se]: key in the query's own segment or in its prefix segment (``segments`` = (seg, prefix))."""
+    seg, pre = segments
+    k = seg[:, None, :se]
+    return (k == seg[:, c0:c1, None]) | (k == pre[:, c0:c1, None])
+
+
+def attention_scores(q, k, q_pos, k_pos, dtype, segments=None) -> jax.Array:
     """Softmax probabilities [b, kv, group, t, s] for q [b,t,kv,group,d], k [b,s,kv,d] (reference form)."""
     scale = q.shape[-1] ** -0.5
     s = jnp.einsum("btkgd,bskd->bkgts", q, k, preferred_element_type=jnp.float32) * scale
     visible = (k_pos[:, None, :] >= 0) & (k_pos[:, None, :] <= q_pos[:, :, None])  # [b, t, s]
+    if segments is not None:
+        visible = visible & _segment_visible(segments, 0, q.shape[1], k.shape[1])
     s = jnp.where(visible[:, None, None], s, _MASK_VALUE)
     return jax.nn.softmax(s, axis=-1).astype(dtype)
 
@@ -66,17 +79,20 @@ def attention_scores(q, k, q_pos, k_pos, dtype) -> jax.Array:
 Q_BLOCK = 128
 
 
-def attend(q, keys, values, q_pos, k_pos, dtype, *, prefix_causal_from: int | None = None) -> jax.Array:
+def attend(q, keys, values, q_pos, k_pos, dtype, *, prefix_causal_from: int | None = None,
+           segments=None) -> jax.Array:
     """Masked softmax attention: q [b,t,kv,group,d], keys/values [b,s,kv,d] -> [b,t,kv,group,d].
 
     Same math as ``attention_scores`` followed by the value product, arranged as batched
     matmuls over blocks of queries. ``prefix_causal_from=w`` promises that query ``i`` sits
     in key slot ``w + i`` and that no slot after the queries' own is filled (a prefill):
-    a block then reads only the key slots up to its last query.
+    a block then reads only the key slots up to its last query. ``segments=(seg, prefix)``
+    (int32 [b, t] each, cache-less only: keys are the queries) also requires
+    ``k_seg == q_seg or k_seg == q_prefix``.
     """
     b, t, kh, g, d = q.shape
     if t == 1:  # a decode step: no blocks, and no transposed copy of the whole cache per step
-        probs = attention_scores(q, keys, q_pos, k_pos, dtype)
+        probs = attention_scores(q, keys, q_pos, k_pos, dtype, segments)
         return jnp.einsum("bkgts,bskd->btkgd", probs, values, preferred_element_type=jnp.float32).astype(dtype)
     scale = d ** -0.5
     kt, vt = keys.transpose(0, 2, 1, 3), values.transpose(0, 2, 1, 3)  # [b, kv, s, d]
@@ -88,6 +104,8 @@ def attend(q, keys, values, q_pos, k_pos, dtype, *, prefix_causal_from: int | No
         s = jnp.einsum("bkqd,bksd->bkqs", qt[:, :, :, c0:c1].reshape(b, kh, g * n, d), kt[:, :, :se],
                        preferred_element_type=jnp.float32) * scale
         visible = (k_pos[:, None, :se] >= 0) & (k_pos[:, None, :se] <= q_pos[:, c0:c1, None])  # [b, n, se]
+        if segments is not None:
+            visible = visible & _segment_visible(segments, c0, c1, se)
         s = jnp.where(visible[:, None, None], s.reshape(b, kh, g, n, se), _MASK_VALUE)
         p = jax.nn.softmax(s, axis=-1).astype(dtype).reshape(b, kh, g * n, se)
         o = jnp.einsum("bkqs,bksd->bkqd", p, vt[:, :, :se], preferred_element_type=jnp.float32).astype(dtype)
@@ -96,12 +114,14 @@ def attend(q, keys, values, q_pos, k_pos, dtype, *, prefix_causal_from: int | No
     return o.transpose(0, 3, 1, 2, 4)
 
 
-def attention(cfg: ModelConfig, p: dict, x, cos, sin, q_pos, kv, layer, write_index, prefix_causal_from=None):
+def attention(cfg: ModelConfig, p: dict, x, cos, sin, q_pos, kv, layer, write_index, prefix_causal_from=None,
+              segments=None):
     """Self-attention for one layer; with a cache, writes this step's k/v at ``write_index`` first.
 
     ``kv`` is either ``None`` (keys are this call's tokens, positions ``q_pos``
     with -1 for padding) or ``(k_all, v_all, k_pos)``: the stacked cache of all
     layers and the positions of its slots after this step's write.
+    ``segments`` (cache-less only): (segment_ids, prefix_ids) of packed rows, see ``attend``.
     Returns (output, updated (k_all, v_all) or None).
     """
     b, t, _ = x.shape
@@ -133,7 +153,7 @@ def attention(cfg: ModelConfig, p: dict, x, cos, sin, q_pos, kv, layer, write_in
         new_kv = (k_all, v_all)
     g = cfg.num_heads // cfg.num_kv_heads
     q = q.reshape(b, t, cfg.num_kv_heads, g, cfg.head_dim)
-    o = attend(q, keys, values, q_pos, k_pos, dt, prefix_causal_from=prefix_causal_from)
+    o = attend(q, keys, values, q_pos, k_pos, dt, prefix_causal_from=prefix_causal_from, segments=segments)
     o = o.reshape(b, t, cfg.num_heads, cfg.head_dim)
     return _dense(o, p["o_proj"], "btnd,ndh->bth", dt), new_kv
 
@@ -146,15 +166,16 @@ def mlp(cfg: ModelConfig, p: dict, x) -> jax.Array:
     return _dense(jax.nn.silu(gate) * up, p["down_proj"], "bti,ih->bth", dt)
 
 
-def block(cfg: ModelConfig, p: dict, x, cos, sin, q_pos, kv, layer, write_index, prefix_causal_from=None):
+def block(cfg: ModelConfig, p: dict, x, cos, sin, q_pos, kv, layer, write_index, prefix_causal_from=None,
+          segments=None):
     """One decoder layer, pre-norm (Llama/Qwen) or post-norm (OLMo-2)."""
     norm = lambda y, name: rms_norm(y, p[name]["scale"], cfg.rms_norm_eps, cfg.norm_weight_order)  # noqa: E731
     if cfg.norm_placement == "pre":
         a, kv = attention(cfg, p["attn"], norm(x, "attn_norm"), cos, sin, q_pos, kv, layer, write_index,
-                          prefix_causal_from)
+                          prefix_causal_from, segments)
         x = x + a
         return x + mlp(cfg, p["mlp"], norm(x, "mlp_norm")), kv
-    a, kv = attention(cfg, p["attn"], x, cos, sin, q_pos, kv, layer, write_index, prefix_causal_from)
+    a, kv = attention(cfg, p["attn"], x, cos, sin, q_pos, kv, layer, write_index, prefix_causal_from, segments)
     x = x + norm(a, "attn_norm")
     return x + norm(mlp(cfg, p["mlp"], x), "mlp_norm"), kv
 
@@ -168,7 +189,7 @@ def _remat(cfg: ModelConfig, fn):
 
 
 def hidden_states(cfg: ModelConfig, params: dict, input_ids, positions, cache: KVCache | None = None,
-                  write_index=None, act_sharding=None, prefill: bool = False):
+                  write_index=None, act_sharding=None, prefill: bool = False, segment_ids=None, prefix_ids=None):
     """Final-normed hidden states [b, t, hidden] (and the updated cache when one is given).
 
     ``positions`` int32[b, t] are absolute positions, -1 for padding tokens.
@@ -180,6 +201,8 @@ def hidden_states(cfg: ModelConfig, params: dict, input_ids, positions, cache: K
     ``act_sharding`` (a sharding of [b, t, hidden]) pins every layer's
     activations, e.g. batch rows over data*fsdp: without it XLA may keep a
     whole micro-batch's activations on every FSDP device.
+    ``segment_ids``/``prefix_ids`` int32[b, t] (no cache): packed rows, a key
+    visible only in the query's own or prefix segment (see ``attend``).
     """
     dt = cfg.dtype
     pin = (lambda y: jax.lax.with_sharding_constraint(y, act_sharding)) if act_sharding is not None else (
@@ -188,15 +211,20 @@ def hidden_states(cfg: ModelConfig, params: dict, input_ids, positions, cache: K
     inv_freq, scaling = inv_frequencies(cfg)
     cos, sin = rope_tables(jnp.maximum(positions, 0), inv_freq, scaling)
     prefix = None
+    segments = None
+    if segment_ids is not None:
+        if cache is not None:
+            raise ValueError("segment_ids: packed rows are a cache-less (training) input")
+        segments = (segment_ids, segment_ids if prefix_ids is None else prefix_ids)
     if prefill:
         if cache is None or not isinstance(write_index, int):
             raise ValueError("prefill=True needs a cache and a Python-int write_index")
         prefix = write_index
     layers = params["layers"]
     if isinstance(layers, (list, tuple)):
-        x, new_cache = _unrolled(cfg, layers, x, cos, sin, positions, cache, write_index, pin, prefix)
+        x, new_cache = _unrolled(cfg, layers, x, cos, sin, positions, cache, write_index, pin, prefix, segments)
     else:
-        x, new_cache = _scanned(cfg, layers, x, cos, sin, positions, cache, write_index, pin, prefix)
+        x, new_cache = _scanned(cfg, layers, x, cos, sin, positions, cache, write_index, pin, prefix, segments)
     x = rms_norm(x, params["final_norm"]["scale"], cfg.rms_norm_eps, cfg.norm_weight_order)
     return x, new_cache
 
@@ -214,10 +242,10 @@ def unstack_layers(params: dict) -> dict:
     return {**params, "layers": [jax.tree.map(lambda x, i=i: x[i], layers) for i in range(n)]}
 
 
-def _unrolled(cfg, layers, x, cos, sin, positions, cache, write_index, pin, prefix=None):
+def _unrolled(cfg, layers, x, cos, sin, positions, cache, write_index, pin, prefix=None, segments=None):
     if cache is None:
         for lp in layers:
-            x, _ = block(cfg, lp, pin(x), cos, sin, positions, None, None, None)
+            x, _ = block(cfg, lp, pin(x), cos, sin, positions, None, None, None, segments=segments)
         return pin(x), None
     write_index = jnp.asarray(write_index, jnp.int32)
     k_pos = jax.lax.dynamic_update_slice(cache.pos, positions.astype(jnp.int32),
@@ -228,12 +256,12 @@ def _unrolled(cfg, layers, x, cos, sin, positions, cache, write_index, pin, pref
     return x, KVCache(k_all, v_all, k_pos)
 
 
-def _scanned(cfg, layers, x, cos, sin, positions, cache, write_index, pin, prefix=None):
+def _scanned(cfg, layers, x, cos, sin, positions, cache, write_index, pin, prefix=None, segments=None):
     idx = jnp.arange(cfg.num_layers, dtype=jnp.int32)
     if cache is None:
         def body(h, xs):
             lp, _ = xs
-            h, _ = block(cfg, lp, pin(h), cos, sin, positions, None, None, None)
+            h, _ = block(cfg, lp, pin(h), cos, sin, positions, None, None, None, segments=segments)
             return pin(h), None
 
         x, _ = jax.lax.scan(_remat(cfg, body), x, (layers, idx))
@@ -273,6 +301,10 @@ def forward(cfg: ModelConfig, params: dict, input_ids, positions=None, cache: KV
     """
     if positions is None:
         positions = jnp.broadcast_to(jnp.arange(input_ids.shape[1], dtype=jnp.int32), input_ids.shape)
+    if cache is not None and isinstance(params, dict) and "decode_layout" in params:
+        # A decode-only layout (murphy_jax/sampling/decode_params.py): one-token steps only.
+        from murphy_jax.models.decode_layers import decode_forward
+        return decode_forward(cfg, params, input_ids, positions, cache, write_index)
     h, new_cache = hidden_states(cfg, params, input_ids, positions, cache, write_index, act_sharding)
     logits = logits_from_hidden(cfg, params, h)
     return logits if cache is None else (logits, new_cache)

@@ -41,8 +41,12 @@ def sampling_logprobs(logits: jax.Array, temperature, *, top_k: int = 0, use_top
 
 
 def row_keys(seed_key: jax.Array, row_ids: jax.Array, step) -> jax.Array:
-    """One PRNG key per row and step: samples don't depend on batch composition or padding."""
-    return jax.vmap(lambda r: jax.random.fold_in(jax.random.fold_in(seed_key, r), step))(row_ids)
+    """One PRNG key per row and token index: samples don't depend on batch composition, padding or scheduling.
+
+    ``step`` is the index of the token being sampled: one for all rows or int32[B], one per row.
+    """
+    steps = jnp.broadcast_to(jnp.asarray(step, jnp.int32), row_ids.shape)
+    return jax.vmap(lambda r, s: jax.random.fold_in(jax.random.fold_in(seed_key, r), s))(row_ids, steps)
 
 
 def sample(logits: jax.Array, keys: jax.Array, *, greedy: bool, temperature, top_k: int = 0,

@@ -1,17 +1,36 @@
-"""Sampler: the host side of generation (validation, bucketing, grouping, stop strings, results).
+"""Sampler: the host side of generation (validation, shapes, warm-up, results); the loop is in ``schedule.py``.
 
-Shapes are bucketed so a long RL run compiles a bounded number of programs:
-prompt length to the next bucket in ``prompt_buckets``, new tokens to the next
-power of two, the number of prompts in a group to a row bucket (powers of two
-up to 8, then multiples of 8; padded with inactive rows). Prompts are sorted by
-length before grouping so a group's padding stays small.
+A call runs its prompts through a *pool* of decode rows (``engine.py``):
+finished rows are refilled with waiting prompts every host check, so the
+pool's rows keep working while others' samples run long.
+
+Shapes. A call with ``rows_needed = len(prompts) * n`` rows, longest prompt
+``L`` and ``max_new_tokens = M`` uses ``PoolShape`` (``pool_shape``):
+
+- pool rows ``R = max(max_rows, n)`` rounded up to the mesh's batch multiple;
+  with ``shrink_pool`` (default) a call needing fewer rows uses the next power
+  of two of ``rows_needed`` instead (rounded the same way);
+- prompt slots ``P`` = the smallest of ``prompt_buckets`` >= ``L`` (every
+  prefill of the call pads its prompts to ``P`` too);
+- generated-token slots ``G = next_pow2(M)``, at least ``min_new_bucket``;
+- prefill batches of 1 or ``C`` prompts, ``C`` the largest power of two
+  <= ``min(prefill_tokens // P, R // n)`` (at least 1).
+
+Programs, per ``PoolShape`` and sampling mode (greedy / top-k value / top-p on,
+``engine.Mode``) and ``n``: ``new_pool`` (R, P, G), ``decode`` (R, G + P),
+``prefill`` (1 x P and C x P; shared across modes and ``n``) and ``insert``
+(1 and C prompts into the pool). Temperature, top-p mass, seed, stop ids (up to
+the next power of two of their count), ``max_new_tokens`` within its bucket,
+prompt lengths within a bucket and the number of prompts are traced values or
+host-side: they never compile. ``pool_shapes(sp, max_prompt_tokens)`` lists the
+shapes a configuration can meet and ``warm_up(params, sp, ...)`` compiles all
+of them, after which generation compiles nothing (tested).
 """
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import math
-import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Sequence
@@ -22,10 +41,12 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from murphy_jax.models.config import ModelConfig
-from murphy_jax.models.layers import KVCache, unstack_layers
+from murphy_jax.models.layers import KVCache
 from murphy_jax.models.sharding import DEFAULT_RULES, batch_sharding, logical_to_spec
 from murphy_jax.sampling import engine
+from murphy_jax.sampling.decode_params import prepare_decode_params
 from murphy_jax.sampling.params import SamplingError, SamplingParams
+from murphy_jax.sampling.schedule import PoolRun, PoolShape
 
 DEFAULT_PROMPT_BUCKETS = (32, 64, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096, 6144, 8192)
 
@@ -87,15 +108,8 @@ def _next_pow2(x: int, minimum: int = 1) -> int:
     return max(minimum, 1 << max(0, math.ceil(math.log2(max(x, 1)))))
 
 
-def _row_bucket(rows: int, multiple: int = 1) -> int:
-    """Rows a group is padded to: a power of two up to 8, then a multiple of 8 (and of ``multiple``).
-
-    Multiples of 8 past 8 keep the padding under a third (19 rows run as 24, not 32) for a
-    handful more programs: at most ``max_rows / 8 + 3`` row shapes.
-    """
-    b = _next_pow2(rows) if rows <= 8 else -(-rows // 8) * 8
-    b = max(b, multiple)
-    return -(-b // multiple) * multiple
+def _round_up(x: int, multiple: int) -> int:
+    return -(-x // multiple) * multiple
 
 
 class Sampler:
@@ -103,8 +117,14 @@ class Sampler:
 
     def __init__(self, cfg: ModelConfig, *, eos_token_ids: Sequence[int], tokenizer=None, mesh: Mesh | None = None,
                  prompt_buckets: Sequence[int] = DEFAULT_PROMPT_BUCKETS, max_rows: int = 64, chunk: int = 64,
-                 min_new_bucket: int = 16, unroll_layers: bool | None = None):
-        """``max_rows`` caps prompts*n per device program (KV-cache memory); ``chunk`` is decode steps per host check.
+                 min_new_bucket: int = 16, unroll_layers: bool | None = None, refill: bool = True,
+                 shrink_pool: bool = True, prefill_tokens: int = 4096):
+        """``max_rows`` is the pool's decode rows (KV-cache memory); ``chunk`` is decode steps per host check.
+
+        ``refill=False`` fills the pool only when it is empty (the old grouped
+        schedule; for benchmarks). ``shrink_pool=False`` always decodes ``max_rows``
+        rows, so small calls compile nothing new (fewer shapes to warm up).
+        ``prefill_tokens`` bounds a prefill call's padded tokens (prompts x bucket).
 
         ``unroll_layers`` decodes with an unrolled loop over per-layer weight
         buffers (a copy of the parameters per new ``params`` object) instead of a
@@ -123,6 +143,7 @@ class Sampler:
         self.max_rows = max_rows
         self.chunk = chunk
         self.min_new_bucket = min_new_bucket
+        self.refill, self.shrink_pool, self.prefill_tokens = bool(refill), bool(shrink_pool), int(prefill_tokens)
         self.unroll = jax.default_backend() == "cpu" if unroll_layers is None else bool(unroll_layers)
         self._layout_cache: tuple | None = None
         self._batch_multiple = 1
@@ -209,102 +230,94 @@ class Sampler:
                               progress=progress)
 
     def _generate(self, params, prompts, sp: SamplingParams, *, n: int, row_ids_of, progress) -> GenerationResult:
+        samples: list[Sample | None] = [None] * (len(prompts) * n)
+        result = GenerationResult(samples=[])
+        run = self._run(params, sp, n=n, rows_needed=len(prompts) * n, longest=max(map(len, prompts)),
+                        prompts=prompts, row_ids_of=row_ids_of, progress=progress)
+        run.run(samples, result)
+        result.samples = samples  # type: ignore[assignment]
+        return result
+
+    def _run(self, params, sp: SamplingParams, *, n, rows_needed, longest, prompts, row_ids_of, progress=None):
         mode = engine.Mode(greedy=sp.greedy, top_k=int(sp.top_k), use_top_p=sp.top_p < 1.0)
         stop = sorted(set(self.eos) | set(sp.stop_token_ids))
         controls = engine.Controls(
             key=jax.random.PRNGKey(sp.seed), temperature=jnp.float32(sp.temperature or 1.0),
             top_p=jnp.float32(sp.top_p), stop_ids=jnp.asarray(stop + [-1] * (_next_pow2(len(stop)) - len(stop)),
-                                                              jnp.int32))
-        gen_slots = _next_pow2(sp.max_new_tokens, self.min_new_bucket)
-        per_group = max(1, self.max_rows // n)
-        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-        samples: list[Sample | None] = [None] * (len(prompts) * n)
-        result = GenerationResult(samples=[])
-        for g0 in range(0, len(order), per_group):
-            idx = order[g0:g0 + per_group]
-            self._run_group(params, prompts, idx, sp, n, mode, controls, gen_slots, row_ids_of, samples, result)
-            if progress is not None:
-                progress(len(idx) * n)
-        result.samples = samples  # type: ignore[assignment]
-        return result
+                                                              jnp.int32),
+            max_new=jnp.int32(sp.max_new_tokens))
+        return PoolRun(self, params, prompts, sp, n=n, row_ids_of=row_ids_of, mode=mode, controls=controls,
+                       shape=self.pool_shape(rows_needed, longest, sp.max_new_tokens, n), refill=self.refill,
+                       progress=progress, check=_host_check)
 
-    def _run_group(self, params, prompts, idx, sp, n, mode, controls, gen_slots, row_ids_of, samples, result):
-        bp = _row_bucket(len(idx), self._batch_multiple)
-        plen = self._prompt_bucket(max(len(prompts[i]) for i in idx))
-        ids = np.zeros((bp, plen), np.int32)
-        lens = np.ones((bp,), np.int32)
-        active = np.zeros((bp,), bool)
-        row_ids = np.zeros((bp * n,), np.int32)
-        for j, i in enumerate(idx):
-            ids[j, : len(prompts[i])] = prompts[i]
-            lens[j] = len(prompts[i])
-            active[j] = True
-            row_ids[j * n:(j + 1) * n] = row_ids_of(i)
-        put = self._put
-        _host_check()
-        t0 = time.perf_counter()
-        state = engine.prefill(params[0], put(ids), put(lens), put(active), put(row_ids), controls, cfg=self.cfg, n=n,
-                               gen_slots=gen_slots, mode=mode, cache_sharding=self._cache_sharding(bp * n))
-        jax.block_until_ready(state.tokens)
-        t1 = time.perf_counter()
-        stopped_by_string = np.zeros((bp * n,), bool)
-        text_lens = np.zeros((bp * n,), np.int32)
-        step = 1
-        while True:
-            done = np.asarray(state.done)
-            if done.all() or step >= sp.max_new_tokens:
-                break
-            _host_check()
-            limit = min(step + self.chunk, sp.max_new_tokens)
-            state = engine.decode(params[1], state, jnp.int32(limit), controls, cfg=self.cfg, prompt_slots=plen,
-                                  mode=mode)
-            step = int(state.step)
-            if sp.stop_strings:
-                newly = self._stop_strings(state, sp.stop_strings, stopped_by_string, text_lens)
-                if newly.any():
-                    # Same placement as the old flags: an uncommitted array would make jit compile decode again.
-                    done = jax.device_put(np.asarray(state.done) | newly, state.done.sharding)
-                    state = state._replace(done=done)
-        tokens, logprobs = np.asarray(state.tokens), np.asarray(state.logprobs)
-        lengths, done = np.asarray(state.lengths), np.asarray(state.done)
-        t2 = time.perf_counter()
-        result.prefill_seconds += t1 - t0
-        result.decode_seconds += t2 - t1
-        stop_set = set(int(s) for s in np.asarray(controls.stop_ids) if s >= 0)
-        for j, i in enumerate(idx):
-            result.prompt_tokens += len(prompts[i])
-            for k in range(n):
-                r = j * n + k
-                length = int(text_lens[r]) if stopped_by_string[r] else int(lengths[r])
-                toks = tokens[r, :length].copy()
-                if stopped_by_string[r]:
-                    reason = "stop_string"
-                elif length and done[r] and int(toks[-1]) in stop_set:
-                    reason = "stop"
-                else:
-                    reason = "length"
-                text = self.tokenizer.decode(toks, skip_special_tokens=True) if self.tokenizer is not None else None
-                samples[i * n + k] = Sample(i, k, toks, logprobs[r, :length].copy(), reason, text)
-                result.generated_tokens += length
+    def pool_shape(self, rows_needed: int, longest_prompt: int, max_new_tokens: int, n: int) -> PoolShape:
+        """The pool and prefill shapes of a call with ``rows_needed`` = prompts x n rows (see the module docstring)."""
+        full = _round_up(max(self.max_rows, n), self._batch_multiple)
+        rows = full
+        if self.shrink_pool and rows_needed < full:
+            rows = min(full, _round_up(_next_pow2(max(rows_needed, n)), self._batch_multiple))
+        plen = self._prompt_bucket(longest_prompt)
+        cap = max(1, min(self.prefill_tokens // plen, rows // n))
+        return PoolShape(rows=rows, prompt_slots=plen, gen_slots=_next_pow2(max_new_tokens, self.min_new_bucket),
+                         prefill_rows=1 << (cap.bit_length() - 1))
 
-    def _stop_strings(self, state, stop_strings, stopped, text_lens) -> np.ndarray:
-        """Mark rows whose text contains a stop string; record the shortest token prefix that contains it."""
-        tokens, lengths, done = np.asarray(state.tokens), np.asarray(state.lengths), np.asarray(state.done)
-        newly = np.zeros_like(done)
-        for r in np.nonzero(~done)[0]:
-            toks = tokens[r, : lengths[r]]
-            text = self.tokenizer.decode(toks, skip_special_tokens=False)
-            if not any(s in text for s in stop_strings):
-                continue
-            k = 1
-            while k < len(toks) and not any(s in self.tokenizer.decode(toks[:k], skip_special_tokens=False)
-                                            for s in stop_strings):
-                k += 1
-            newly[r], stopped[r], text_lens[r] = True, True, k
-        return newly
+    def pool_shapes(self, sp: SamplingParams, max_prompt_tokens: int | None = None) -> list[PoolShape]:
+        """Every PoolShape a call with ``sp`` and prompts of at most ``max_prompt_tokens`` tokens can use."""
+        top = self._prompt_bucket(min(max_prompt_tokens or self.prompt_buckets[-1], self.prompt_buckets[-1]))
+        full = _round_up(max(self.max_rows, sp.n), self._batch_multiple)
+        needs = sorted({full} | ({min(full, 1 << i) for i in range(full.bit_length() + 1)} if self.shrink_pool
+                                 else set()))
+        out = []
+        for plen in (b for b in self.prompt_buckets if b <= top):
+            for need in needs:
+                shape = self.pool_shape(need, plen, sp.max_new_tokens, sp.n)
+                if shape not in out:
+                    out.append(shape)
+        return out
+
+    def warm_up(self, params, sp: SamplingParams, *, max_prompt_tokens: int | None = None) -> int:
+        """Compile every program ``generate(params, prompts, sp')`` can run, for prompts up to ``max_prompt_tokens``.
+
+        ``sp'`` may differ from ``sp`` in seed, temperature (non-zero stays non-zero), top_p
+        (below 1 stays below 1), the number of prompts and their lengths, and stop strings;
+        not in ``n``, ``top_k``, ``max_new_tokens``' power-of-two bucket or the number of stop ids'.
+        Runs each program once on dummy rows (nothing is decoded). Returns how many shapes it ran.
+        """
+        sp.validate()
+        params = self._layout(params)
+        shapes = self.pool_shapes(sp, max_prompt_tokens)
+        n = sp.n
+        for shape in shapes:
+            run = self._run(params, sp, n=n, rows_needed=shape.rows, longest=shape.prompt_slots,
+                            prompts=[[0]], row_ids_of=lambda i: np.zeros((n,), np.int32))
+            run.shape = shape
+            sizes = sorted({1, shape.prefill_rows})
+            mark = lambda p: p._replace(done=jax.device_put(np.asarray(p.done), p.done.sharding))  # noqa: E731
+            fill = lambda p, rb: run.fill(p, [], [], rb)  # noqa: E731  (all rows padding: inserts nothing)
+            stop = shape.rows + 1
+            # Each program after each program that can precede it (their outputs' placements differ):
+            # inserts after new_pool, insert, decode and the host's stop-string marks; decode after each.
+            for rb in sizes:
+                pool = fill(run.new_pool(), rb)
+                for rb2 in sizes:
+                    pool = fill(pool, rb2)
+                pool = fill(run.decode(run.decode(pool, 0, stop), 0, stop), rb)
+                pool = fill(mark(pool), rb)
+                pool = run.decode(mark(run.decode(pool, 0, stop)), 0, stop)
+            jax.block_until_ready(pool)
+        return len(shapes)
+
+    @staticmethod
+    def _make_sample(i, k, tokens, logprobs, reason, text) -> Sample:
+        return Sample(i, k, tokens, logprobs, reason, text)
 
     def _layout(self, params) -> tuple[dict, dict]:
-        """(prefill params, decode params): decoding unrolls over per-layer copies (made once per params object).
+        """(prefill params, decode params): decoding reads a decode-only copy (made once per params object).
+
+        The copy (``sampling/decode_params.py``) holds one dict per layer of 2-D kernels, q/k/v and
+        gate/up fused: XLA's CPU backend otherwise copies a scanned layer's weights out of the stack
+        and transposes o_proj at every step (SmolLM2 batch 1: 1.27x faster per decode step than
+        per-layer copies of the trainer's kernels; benchmarks/bench_decode_step.py).
 
         Prefill keeps the caller's stacked layers and scans them: one layer body to compile
         instead of every layer's (SmolLM2, 8 x 1024 tokens on CPU: 2.2 s compile, 18.3 s run,
@@ -315,7 +328,7 @@ class Sampler:
             return params, params
         if self._layout_cache is not None and self._layout_cache[0] is params:
             return params, self._layout_cache[1]
-        out = unstack_layers(params)
+        out = prepare_decode_params(params, self.cfg)
         self._layout_cache = (params, out)  # holds ``params`` so its id cannot be reused while cached
         return params, out
 

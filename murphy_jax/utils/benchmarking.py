@@ -37,8 +37,15 @@ def matmul_peak(dtype=jnp.float32, n: int = 2048, repeats: int = 5) -> float:
     return 2 * n ** 3 / time_fn(f, a, b, repeats=repeats)
 
 
+def read_bandwidth(nbytes: int = 2**30, repeats: int = 7) -> float:
+    """Bytes/s read by a jitted ``jnp.sum`` over ``nbytes`` (all cores): the ceiling of a weight-bound decode step."""
+    x = jnp.ones((nbytes // 4,), jnp.float32)
+    f = jax.jit(jnp.sum)
+    return nbytes / time_fn(f, x, repeats=repeats)
+
+
 def copy_bandwidth(nbytes: int = 512 * 2**20, repeats: int = 5) -> float:
-    """Bytes/s moved by a jitted elementwise op (one read + one write per element): the memory roofline."""
+    """Bytes/s of a jitted elementwise op writing a fresh buffer (an aside: page faults dominate, not a roofline)."""
     x = jnp.ones((nbytes // 4,), jnp.float32)
     f = jax.jit(lambda v: v * 1.0001)
     return 2 * nbytes / time_fn(f, x, repeats=repeats)
