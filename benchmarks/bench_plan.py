@@ -6,12 +6,15 @@
 
 Two measurements:
 
-* **XLA** (trusted): each program (train step, prefill, decode) is compiled for
+* **XLA** (trusted): each program (train step; the sampler's prefill, insert
+  and decode of its pooled engine) is compiled for
   the run's shapes and shardings exactly as the trainer compiles it, and
   ``compiled.memory_analysis()`` gives its arguments, outputs, aliasing and
   temporary allocation: the bytes the runtime allocates when it runs. A
   phase's peak adds what stays resident beside the program (the optimizer
-  state during generation). Deterministic, per device, exact for this backend.
+  state during generation, and the decode pool beside a prefill); the
+  prefill phase is the larger of the prefill and insert programs.
+  Deterministic, per device, exact for this backend.
 * **RSS** (cross-check): the same programs run on real arrays in a fresh
   process while a thread samples the resident set size; peak - baseline (after
   compilation, before the first array) is what the phase added. Noisier: the
@@ -163,21 +166,34 @@ def rss_child(name: str, phase: str) -> dict:
     prog = p.phase(f"generate: {phase}").program
     mode = engine.Mode(greedy=False, top_k=0, use_top_p=False)
     controls = engine.Controls(jax.random.PRNGKey(0), jnp.float32(1.0), jnp.float32(1.0),
-                               jnp.asarray([0, -1, -1, -1], jnp.int32))
-    bp, rows = prog.prompts, prog.rows
-    args = (np.ones((bp, prog.prompt_len), np.int32), np.full((bp,), prog.prompt_len, np.int32),
-            np.ones((bp,), bool), np.arange(rows, dtype=np.int32))
-    if phase == "prefill":
-        compiled = engine.prefill.lower(abstract.params, *args, controls, cfg=cfg, n=prog.n,
-                                        gen_slots=prog.gen_slots, mode=mode).compile()
-        run = lambda st: compiled(st.params, *args, controls)  # noqa: E731
-    else:  # decode from a freshly made state (as if prefill had just returned it), G - 1 steps
-        abstract_ds = jax.eval_shape(lambda pr: engine.prefill(pr, *args, controls, cfg=cfg, n=prog.n,
-                                                               gen_slots=prog.gen_slots, mode=mode), abstract.params)
-        make_ds = jax.jit(lambda: jax.tree.map(lambda x: jnp.ones(x.shape, x.dtype), abstract_ds)).lower().compile()
-        compiled = engine.decode.lower(abstract.params, abstract_ds, jnp.int32(prog.gen_slots), controls, cfg=cfg,
-                                       prompt_slots=prog.prompt_len, mode=mode).compile()
-        run = lambda st: compiled(st.params, make_ds(), jnp.int32(prog.gen_slots), controls)  # noqa: E731
+                               jnp.asarray([0, -1, -1, -1], jnp.int32), jnp.int32(prog.gen_slots))
+    shape = dict(cfg=cfg, rows=prog.rows, prompt_slots=prog.prompt_len, gen_slots=prog.gen_slots)
+    new_pool = engine.new_pool.lower(**shape).compile()
+    if phase == "prefill":  # a refill: the largest prefill batch beside the pool, then its insert
+        rb, m = prog.prefill_rows, prog.prefill_rows * prog.n
+        ids, lens = np.ones((rb, prog.prompt_len), np.int32), np.full((rb,), prog.prompt_len, np.int32)
+        dest, row_ids = np.arange(m, dtype=np.int32), np.arange(m, dtype=np.int32)
+        prefill = engine.prefill.lower(abstract.params, ids, lens, cfg=cfg).compile()
+        pcache, logits = jax.eval_shape(lambda pr: engine.prefill(pr, ids, lens, cfg=cfg), abstract.params)
+        pool = jax.eval_shape(lambda: engine.new_pool(**shape))
+        insert = engine.insert.lower(pool, pcache, logits, lens, dest, row_ids, controls, n=prog.n,
+                                     mode=mode).compile()
+
+        def run(st):
+            pool = new_pool()
+            pc, lg = prefill(st.params, ids, lens)
+            return insert(pool, pc, lg, lens, dest, row_ids, controls)
+    else:  # decode a full pool of live rows (as if every row had just been inserted), G - 1 steps
+        def live():
+            pool = engine.new_pool(**shape)
+            return pool._replace(done=jnp.zeros_like(pool.done), lengths=jnp.ones_like(pool.lengths),
+                                 prompt_lens=jnp.full_like(pool.prompt_lens, prog.prompt_len))
+
+        make_pool = jax.jit(live).lower().compile()
+        limit, refill_at = jnp.int32(prog.gen_slots - 1), jnp.int32(prog.rows + 1)
+        compiled = engine.decode.lower(abstract.params, jax.eval_shape(live), limit, refill_at, controls, cfg=cfg,
+                                       mode=mode).compile()
+        run = lambda st: compiled(st.params, make_pool(), limit, refill_at, controls)  # noqa: E731
     base = psutil.Process().memory_info().rss
     with RssPeak() as mon:
         state = ones()  # parameters + optimizer state: what is resident while generating

@@ -3,7 +3,8 @@
 ``jax.experimental.topologies.get_topology_desc`` gives compile-only devices
 of a TPU slice that need not exist here; the run's own jitted programs
 (``murphy_jax.plan.measure``: the train step's ``accumulate`` and ``apply``,
-the reference log-prob pass, the sampler's ``prefill`` and ``decode``) are
+the reference log-prob pass, the sampler's pool programs ``new_pool``,
+``prefill``, ``insert`` and ``decode``, the credit/advantage kernels) are
 lowered on a mesh of those devices from ``jax.ShapeDtypeStruct`` inputs with the
 run's shardings, so nothing is allocated, and compiled by the TPU compiler.
 Each compiled program reports XLA's per-device HBM use (arguments, outputs,
@@ -26,8 +27,9 @@ from dataclasses import dataclass, field
 from murphy_jax.errors import MurphyUserError
 
 # The plan phase each program's memory is compared with.
+# new_pool (the pool's allocation) has none: its peak is the pool alone, which the decode phase holds too.
 PHASE_OF = {"accumulate": "train: micro-batch", "apply": "train: optimizer update", "reference": "reference log-probs",
-            "prefill": "generate: prefill", "decode": "generate: decode"}
+            "prefill": "generate: prefill", "insert": "generate: prefill", "decode": "generate: decode"}
 COLLECTIVES = ("all-gather", "all-reduce", "reduce-scatter", "all-to-all", "collective-permute")
 _COLLECTIVE_RE = re.compile(r"=\s*(.+?)\s+(" + "|".join(COLLECTIVES) + r")(-start)?\(")
 _SHAPE_RE = re.compile(r"\b(pred|s4|s8|s16|s32|s64|u4|u8|u16|u32|u64|f16|bf16|f32|f64|f8e4m3fn|f8e5m2|c64)\[([0-9,]*)\]")
@@ -257,7 +259,8 @@ def compile_run(c, *, hardware: str = "", topology: str = "", topology_options: 
     from configs import meshes
     from murphy_jax.models import make_mesh
     from murphy_jax.plan.from_config import HARDWARE, plan_for_config
-    from murphy_jax.plan.measure import abstract_params, abstract_state, device_bytes, measure_generation
+    from murphy_jax.plan.measure import GEN_PROGRAMS, abstract_params, abstract_state, device_bytes
+    from murphy_jax.plan.measure import measure_generation
     from murphy_jax.plan.measure import measure_reference, measure_train
     from murphy_jax.plan.models import model_config
     from murphy_jax.plan.workload import local_mesh
@@ -298,13 +301,16 @@ def compile_run(c, *, hardware: str = "", topology: str = "", topology_options: 
     opt_bytes, param_bytes = device_bytes(state.opt_state), device_bytes(state.params)
     ref_bytes = param_bytes if wl.reference == "device" else 0
     gen_opt = device_bytes(abstract_state(abstract_params(cfg, gen_mesh), tx, gen_mesh).opt_state)
+    pre, dec = p.phase("generate: prefill").program, p.phase("generate: decode").program
     # What stays on the chips beside each program without being one of its arguments (measure.py's accounting).
     # The reference pass takes the reference params as its argument; the policy and its moments stay beside it.
+    # The decode pool also stays beside a prefill: measure_generation reports it (resident_pool) once compiled.
     resident = {"accumulate": opt_bytes + ref_bytes, "apply": ref_bytes, "reference": param_bytes + opt_bytes,
-                "prefill": gen_opt + ref_bytes, "decode": gen_opt + ref_bytes, "credit": 0, "advantages": 0}
+                "new_pool": gen_opt + ref_bytes, "prefill": gen_opt + ref_bytes, "insert": gen_opt + ref_bytes,
+                "decode": gen_opt + ref_bytes, "credit": 0, "advantages": 0}
     if hosts > 1:  # the policy's global shards stay beside the host-local copy used for generation
-        resident["prefill"] += param_bytes + opt_bytes - gen_opt
-        resident["decode"] += param_bytes + opt_bytes - gen_opt
+        for k in GEN_PROGRAMS:
+            resident[k] += param_bytes + opt_bytes - gen_opt
     jobs = []
     if "train" in programs and wl.micro_batch % m.batch_ways:
         # The trainer refuses this mesh (train/config.py check_mesh); jit would fail on the batch sharding.
@@ -321,25 +327,29 @@ def compile_run(c, *, hardware: str = "", topology: str = "", topology_options: 
         jobs.append((("reference",), lambda k: measure_reference(cfg, mesh, wl, tx, temperature=temperature,
                                                                   keep=k)))
     pre, dec = p.phase("generate: prefill").program, p.phase("generate: decode").program
+    # "prefill" is a refill (the prefill of one prompt batch, its insert into the pool); "decode" is the pool's
+    # allocation and its decode loop, each at the shapes of the pool the plan sized that phase for.
     if "prefill" in programs:
-        jobs.append((("prefill",), lambda k: measure_generation(cfg, gen_mesh, pre, tx, keep=k,
-                                                                programs=("prefill",))))
+        jobs.append((("prefill", "insert"), lambda k: measure_generation(cfg, gen_mesh, pre, tx, keep=k,
+                                                                         programs=("prefill", "insert"))))
     if "decode" in programs:
-        jobs.append((("decode",), lambda k: measure_generation(cfg, gen_mesh, dec, tx, keep=k,
-                                                               programs=("decode",))))
+        jobs.append((("new_pool", "decode"), lambda k: measure_generation(cfg, gen_mesh, dec, tx, keep=k,
+                                                                          programs=("new_pool", "decode"))))
     if "credit" in programs:
         jobs.append((("credit", "advantages"), lambda k: _credit_programs(c, devices[0], k)))
     results = list(results_refused)
     for names, job in jobs:
         keep: dict = {}
         error = ""
+        got = None
         try:
-            job(keep)
+            got = job(keep)
         except Exception as e:  # a program the TPU compiler refuses is a finding, not a crash
             error = _compile_error(e)
         for name in names:
             if name in keep:
-                r = _result(name, *keep[name], resident[name])
+                extra = got[name].get("resident_pool", 0) if isinstance(got, dict) and name in got else 0
+                r = _result(name, *keep[name], resident[name] + extra)
             else:
                 r = ProgramResult(name, False, error=error or "not compiled (an earlier program of its group failed)",
                                   resident=resident[name])

@@ -4,8 +4,10 @@ A step has phases that do not overlap in time, each with what is resident plus
 what its program allocates:
 
 * ``generate: prefill`` / ``generate: decode``: parameters, optimizer moments
-  (they stay on the devices between train steps), the KV cache and decode state
-  of the largest generation program, and the program's temporaries;
+  (they stay on the devices between train steps), the decode pool of the
+  largest generation program (KV cache of rows x (G + P) slots, tokens and
+  counters), and the temporaries of a refill (prefill of one prompt batch, then
+  its insert into the pool) or of the decode loop;
 * ``reference log-probs`` (only when ``rl.loss.beta > 0``): the frozen
   reference's forward pass over one micro-batch, with full [mb, T, V] logits;
 * ``train: micro-batch`` (forward + backward of one micro-batch inside the
@@ -55,6 +57,10 @@ SAVED_MLP, SAVED_HIDDEN, SAVED_Q, SAVED_KV = 6, 6, 2, 1
 # [rows, T, vocab] float32 buffers alive while the log-softmax is differentiated:
 # logits, exp(logits - max), and the gradient / its transpose for the embedding.
 LOGITS_BLOCKS = 3
+# Prefill attention (query blocks unrolled in Python, models.layers.attend): XLA keeps one more
+# [rows, heads, Q_BLOCK, P] float32 block alive than a train layer's forward, and the mask
+# (measured on the pooled sampler's prefill, tiny and SmolLM2 configs, CPU).
+PREFILL_SCORE_BLOCKS = 4
 # [rows, vocab] buffers of the sampling step: logits, random bits, Gumbel noise, ...
 SAMPLING_BLOCKS = 5
 # The optimizer update computes the new parameters and both moments beside the old
@@ -68,7 +74,8 @@ UPDATE_FACTOR = 1.5
 #   the donated buffer: one more (padded) copy of the cache;
 # * it hoists the bfloat16 casts of every layer's weights (local shards) out of the loop, also for
 #   float32 compute (TPU runs float32 dots at the default precision in bfloat16), and keeps one
-#   copy of the output head (gathered over fsdp) instead of two;
+#   copy of the output head (gathered over fsdp) instead of two; the prefill's layer scan hoists
+#   the same casts (SmolLM2 on v5e:2x2: 228 MiB of prefill temporaries, plan -11% without them);
 # * the optimizer update compiles to in-place fusions: no temporaries beside the donated state.
 # * under remat the layer backward holds two float32 attention blocks and one in the compute dtype
 #   (scores, their gradient, the probabilities fed to the value matmul) and reruns the forward in
@@ -333,32 +340,44 @@ def decode_state_bytes(mesh: MeshSizes, prog: GenProgram, rules=DEFAULT_RULES) -
     return rows * prog.gen_slots * 8 + rows * 16
 
 
-def prefill_items(cfg: ModelConfig, leaves, mesh: MeshSizes, prog: GenProgram, rules=DEFAULT_RULES) -> list[Item]:
-    """Temporaries of the prefill program (per device)."""
+def prefill_items(cfg: ModelConfig, leaves, mesh: MeshSizes, prog: GenProgram, rules=DEFAULT_RULES,
+                  platform: str = "") -> list[Item]:
+    """A refill beside the pool (per device): the prefill of ``C`` prompts, then their insert into ``C x n`` rows.
+
+    The prefill's outputs (the prompts' [L, C, P] cache and [C, V] logits) are alive in both
+    programs; the prefill's layer working set and the insert's temporaries (the prompt cache
+    gathered into its ``C x n`` destination rows, the first tokens' sampling) are not alive
+    together, so only the larger counts.
+    """
     w = _local_widths(cfg, mesh, rules)
     dt = jnp.dtype(cfg.dtype).itemsize
-    # Prompt rows are batch-sharded only when the batch axes divide them (Sampler._put).
-    bp = prog.prompts // mesh.batch_ways if prog.prompts % mesh.batch_ways == 0 else prog.prompts
-    p, s = prog.prompt_len, prog.slots
-    shared = 0
-    if prog.n > 1:  # the bp-row cache exists beside its n-fold repetition until the repeat is done
-        shared = 2 * cfg.num_layers * bp * s * w.kv * dt
+    # Prefill and insert rows are batch-sharded only when the batch axes divide them (Sampler._put).
+    local = lambda r: r // mesh.batch_ways if r % mesh.batch_ways == 0 else r  # noqa: E731
+    bp, m = local(prog.prefill_rows), local(prog.prefill_rows * prog.n)
+    p = prog.prompt_len
+    prompt_cache = 2 * cfg.num_layers * bp * p * w.kv * dt + bp * p * 4 + bp * w.vocab * F32
     tok = bp * p
     # Attention runs over blocks of Q_BLOCK queries, the last reading the prompt's p slots
     # (models.layers.attend); the keys/values are re-laid out per kv head once per layer.
     qb = min(p, Q_BLOCK)
-    attn = (_layer_working(w, bp, qb, min(p, s), mask=False) + 2 * bp * s * w.kv * dt
+    attn = (PREFILL_SCORE_BLOCKS * bp * w.heads * qb * p * F32 + bp * w.heads * qb * p + 2 * bp * p * w.kv * dt
             + tok * (2 * w.mlp + 3 * w.hidden) * dt)
     weights = layer_weight_bytes(leaves, cfg, mesh, cfg.param_dtype, rules)
     if jnp.dtype(cfg.dtype) != jnp.dtype(cfg.param_dtype):
         weights += layer_weight_bytes(leaves, cfg, mesh, cfg.dtype, rules)
-    rows = _cache_rows(prog.rows, mesh, rules)
-    items = [Item("prefill layer working set", attn + weights,
-                  f"{WORK_SCORE_BLOCKS} f32 [{bp}, {w.heads}, {qb}, {min(p, s)}] attention blocks, "
-                  "one layer's weights"),
-             Item("sampling", SAMPLING_BLOCKS * rows * w.vocab * F32, f"{SAMPLING_BLOCKS} x [{rows}, {w.vocab}]")]
-    if shared:
-        items.insert(0, Item("prompt cache before sharing", shared, f"{bp} prompts' k/v before the {prog.n}x repeat"))
+    what = "one layer's weights"
+    if platform == "tpu" and jnp.dtype(cfg.param_dtype).itemsize > 2:  # hoisted casts, as in the decode loop
+        stacked = sum(local_elements(q.shape, q.axes, mesh, rules) for q in leaves if q.axes and q.axes[0] == "layers")
+        weights, what = 2 * stacked, "bfloat16 copies of every layer's weights hoisted out of the scan (TPU)"
+    insert = 2 * cfg.num_layers * m * p * w.kv * dt + SAMPLING_BLOCKS * m * w.vocab * F32
+    items = [Item("prompt cache", prompt_cache, f"prefill outputs: {prog.prefill_rows} prompts' k/v over {p} slots "
+                                                "and their last logits")]
+    if attn + weights >= insert:
+        items.append(Item("prefill layer working set", attn + weights,
+                          f"{PREFILL_SCORE_BLOCKS} f32 [{bp}, {w.heads}, {qb}, {p}] attention blocks, {what}"))
+    else:
+        items.append(Item("insert working set", insert, f"the prompt cache gathered into {prog.prefill_rows} x "
+                          f"{prog.n} rows, {SAMPLING_BLOCKS} x [{m}, {w.vocab}] sampling"))
     return items
 
 
@@ -420,14 +439,15 @@ def plan(cfg: ModelConfig, mesh: MeshSizes, wl: Workload, *, device_memory: int 
     if wl.processes > 1:  # each host generates with its own copy of the policy on its local devices
         local = [Item("host-local parameter copy", param_bytes(leaves, gmesh, cfg.param_dtype, rules),
                       f"the policy re-sharded on this host's mesh ({gmesh}) for generation")]
-    builders = (("prefill", prefill_items), ("decode", lambda *a: decode_items(*a, platform=platform)))
+    builders = (("prefill", lambda *a: prefill_items(*a, platform=platform)),
+                ("decode", lambda *a: decode_items(*a, platform=platform)))
     for tag, build in builders:
         progs = [(p, build(cfg, leaves, gmesh, p, rules)) for p in wl.generation]
         best = max(progs, key=lambda x: kv_cache_bytes(cfg, gmesh, x[0], rules) + sum(i.bytes for i in x[1]))
         prog, temps = best
         state = [Item("KV cache", kv_cache_bytes(cfg, gmesh, prog, rules),
-                      f"turn {prog.turn}: {prog.prompts} prompts x {prog.n} samples, {prog.prompt_len}+"
-                      f"{prog.gen_slots} slots"),
+                      f"turn {prog.turn}: pool of {prog.rows} rows x ({prog.gen_slots}+{prog.prompt_len}) "
+                      "slots"),
                  Item("decode state", decode_state_bytes(gmesh, prog, rules), "tokens and log-probs")]
         phases.append(Phase(f"generate: {tag}", tuple(resident + local + state + temps), prog))
     batch = Item("train micro-batch", batch_bytes(wl, mesh, rules),

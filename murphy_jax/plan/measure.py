@@ -8,8 +8,10 @@ donated arguments) and its temporary buffer, the exact size of the scratch
 allocation the program runs with on this backend. A phase's measured peak is
 
 * train step: arguments + temporaries + outputs - aliased (the state is donated);
-* prefill / decode: the optimizer state (resident, not an argument) +
-  arguments + temporaries + outputs - aliased.
+* the sampler's pool programs (new_pool, prefill, insert, decode): the optimizer
+  state (resident, not an argument) + arguments + temporaries + outputs - aliased,
+  plus the decode pool for prefill (the pool stays on the devices while a
+  prefill runs; the other programs take it as an argument).
 
 These are the figures the planner is checked against (tests/plan, benchmarks/bench_plan.py).
 """
@@ -152,39 +154,61 @@ def _rows_sharding(mesh: Mesh, rows: int, ndim: int) -> NamedSharding:
     return NamedSharding(mesh, P(lead[0] if len(lead) == 1 else lead, *([None] * (ndim - 1))))
 
 
+def _like(tree, shardings):
+    """ShapeDtypeStructs of ``tree``'s shapes with the given shardings (a compiled program's outputs)."""
+    return jax.tree.map(lambda x, sh: _sds(x.shape, x.dtype, sh), tree, shardings)
+
+
+GEN_PROGRAMS = ("new_pool", "prefill", "insert", "decode")
+
+
 def measure_generation(cfg: ModelConfig, mesh: Mesh, prog: GenProgram, tx, keep: dict | None = None,
-                       programs=("prefill", "decode")) -> dict:
-    """memory_analysis of the sampler's prefill and decode programs for ``prog``; peaks include the optimizer state."""
+                       programs=GEN_PROGRAMS) -> dict:
+    """memory_analysis of the sampler's pool programs for ``prog`` (``engine.py``); peaks include the optimizer state.
+
+    ``new_pool`` allocates the pool (R rows, G + P slots); ``prefill`` runs the largest
+    batch (C prompts x P) while the pool stays resident beside it; ``insert`` puts their
+    n samples into the (donated) pool; ``decode`` runs the pool's loop. Each later program
+    takes its inputs with the shardings the earlier one's compiled outputs have, as at run time.
+    """
     params = abstract_params(cfg, mesh)
     opt_bytes = device_bytes(abstract_state(params, tx, mesh).opt_state)
     mode = engine.Mode(greedy=False, top_k=0, use_top_p=False)
     rep = NamedSharding(mesh, P())
     controls = engine.Controls(_sds((2,), jnp.uint32, rep), _sds((), jnp.float32, rep), _sds((), jnp.float32, rep),
-                               _sds((4,), jnp.int32, rep))
-    bp, rows = prog.prompts, prog.rows
-    rs = lambda n, nd=1: _rows_sharding(mesh, n, nd)  # noqa: E731
+                               _sds((4,), jnp.int32, rep), _sds((), jnp.int32, rep))
+    rows, rb = prog.rows, prog.prefill_rows
+    rs = lambda n, nd=1: _rows_sharding(mesh, n, nd)  # noqa: E731  (Sampler._put)
     cache_sh = _cache_sharding(cfg, mesh, rows)
-    prompts = (_sds((bp, prog.prompt_len), jnp.int32, rs(bp, 2)), _sds((bp,), jnp.int32, rs(bp)),
-               _sds((bp,), jnp.bool_, rs(bp)), _sds((rows,), jnp.int32, rs(rows)))
-    out = {}
-    if "prefill" in programs:
-        out["prefill"] = _compile("prefill", lambda: engine.prefill.lower(
-            params, *prompts, controls, cfg=cfg, n=prog.n, gen_slots=prog.gen_slots, mode=mode,
-            cache_sharding=cache_sh), keep)
-    shape = (cfg.num_layers, rows, prog.slots, cfg.num_kv_heads, cfg.head_dim)
-    r1, r2 = rs(rows), rs(rows, 2)
-    state = engine.DecodeState(
-        KVCache(_sds(shape, cfg.dtype, cache_sh.k), _sds(shape, cfg.dtype, cache_sh.v),
-                _sds((rows, prog.slots), jnp.int32, cache_sh.pos)),
-        _sds((rows, prog.gen_slots), jnp.int32, r2), _sds((rows, prog.gen_slots), jnp.float32, r2),
-        _sds((rows,), jnp.int32, r1), _sds((rows,), jnp.bool_, r1), _sds((rows,), jnp.int32, r1),
-        _sds((rows,), jnp.int32, r1), _sds((), jnp.int32, rep))
+    compiled = {}
+    # new_pool is compiled even when not asked for: its outputs' shardings are the pool's at run time.
+    compiled["new_pool"] = _compile("new_pool", lambda: engine.new_pool.lower(
+        cfg=cfg, rows=rows, prompt_slots=prog.prompt_len, gen_slots=prog.gen_slots, cache_sharding=cache_sh),
+        keep if "new_pool" in programs else None)
+    pool = _like(jax.eval_shape(lambda: engine.new_pool(cfg=cfg, rows=rows, prompt_slots=prog.prompt_len,
+                                                        gen_slots=prog.gen_slots)),
+                 compiled["new_pool"].output_shardings)
+    lens = _sds((rb,), jnp.int32, rs(rb))
+    if "prefill" in programs or "insert" in programs:
+        ids = _sds((rb, prog.prompt_len), jnp.int32, rs(rb, 2))
+        compiled["prefill"] = _compile("prefill", lambda: engine.prefill.lower(params, ids, lens, cfg=cfg),
+                                       keep if "prefill" in programs else None)
+    if "insert" in programs:
+        out = jax.eval_shape(lambda p, i, ln: engine.prefill(p, i, ln, cfg=cfg), params, ids, lens)
+        pcache, logits = _like(out, compiled["prefill"].output_shardings)
+        m = rb * prog.n
+        compiled["insert"] = _compile("insert", lambda: engine.insert.lower(
+            pool, pcache, logits, lens, _sds((m,), jnp.int32, rs(m)), _sds((m,), jnp.int32, rs(m)), controls,
+            n=prog.n, mode=mode, cache_sharding=cache_sh), keep)
     if "decode" in programs:
-        out["decode"] = _compile("decode", lambda: engine.decode.lower(
-            params, state, _sds((), jnp.int32, rep), controls, cfg=cfg, prompt_slots=prog.prompt_len, mode=mode), keep)
-    for name, comp in out.items():
-        s = _stats(comp)
+        compiled["decode"] = _compile("decode", lambda: engine.decode.lower(
+            params, pool, _sds((), jnp.int32, rep), _sds((), jnp.int32, rep), controls, cfg=cfg, mode=mode), keep)
+    out = {}
+    for name in programs:
+        s = _stats(compiled[name])
+        # The pool is resident beside the prefill (it is an argument of every other pool program).
         s["resident_optimizer"] = opt_bytes
-        s["peak"] = opt_bytes + s["arguments"] + s["temporaries"] + s["outputs"] - s["aliased"]
+        s["resident_pool"] = device_bytes(pool) if name == "prefill" else 0
+        s["peak"] = opt_bytes + s["resident_pool"] + s["arguments"] + s["temporaries"] + s["outputs"] - s["aliased"]
         out[name] = s
     return out

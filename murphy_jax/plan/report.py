@@ -16,7 +16,8 @@ _ADVICE = {
     "layer backward working set": "a smaller rl.batch.micro_batch_size or shorter rl.batch.buckets (attention is T^2)",
     "logits working set": "train.logits_chunk=256 (or smaller)",
     "KV cache": "a smaller sampling.max_rows, sampling.max_new_tokens or sampling.max_prompt_tokens",
-    "prompt cache before sharing": "a smaller sampling.max_rows",
+    "prompt cache": "a smaller sampling.max_prompt_tokens",
+    "insert working set": "a smaller sampling.max_rows",
     "prefill layer working set": "a smaller sampling.max_rows or sampling.max_prompt_tokens (attention is P^2)",
     "forward working set": "a smaller rl.batch.micro_batch_size (the reference pass is not chunked)",
     "parameters": "more devices on mesh.fsdp (parameters, moments and gradients shard over it)",
@@ -71,7 +72,8 @@ def format_plan(p: Plan, wl: Workload, measured: dict | None = None) -> str:
              + (f"; generation on each host's {wl.gen_mesh}" if wl.processes > 1 else "") + "); device memory "
              f"{fmt_bytes(p.device_memory) if p.device_memory else 'unknown'}",
              f"train: micro-batch [{wl.micro_batch}, {wl.seq_len}] x{wl.num_micro}; generation programs: "
-             + ", ".join(f"turn {g.turn}: {g.prompts}x{g.n} rows, {g.prompt_len}+{g.gen_slots} slots"
+             + ", ".join(f"turn {g.turn}: {g.rows} pool rows (n={g.n}, prefill x{g.prefill_rows}), "
+                         f"{g.gen_slots}+{g.prompt_len} slots"
                          for g in wl.generation), ""]
     meas_key = {"generate: prefill": "prefill", "generate: decode": "decode", "train: micro-batch": "train"}
     width = max(len(i.name) for ph in p.phases for i in ph.items) + 4
@@ -104,8 +106,8 @@ def plan_to_json(p: Plan, wl: Workload, measured: dict | None = None) -> dict:
         "peak": p.peak, "peak_phase": p.peak_phase.name, "fits": p.fits, "verdict": verdict(p),
         "workload": {"micro_batch": wl.micro_batch, "seq_len": wl.seq_len, "num_micro": wl.num_micro,
                      "logits_chunk": wl.logits_chunk, "reference": wl.reference,
-                     "generation": [dict(turn=g.turn, prompts=g.prompts, n=g.n, prompt_len=g.prompt_len,
-                                         gen_slots=g.gen_slots) for g in wl.generation]},
+                     "generation": [dict(turn=g.turn, rows=g.rows, n=g.n, prompt_len=g.prompt_len,
+                                         gen_slots=g.gen_slots, prefill_rows=g.prefill_rows) for g in wl.generation]},
         "phases": [{"name": ph.name, "total": ph.total,
                     "items": [{"name": i.name, "bytes": i.bytes, "note": i.note} for i in ph.items]}
                    for ph in p.phases],

@@ -7,9 +7,11 @@ program), so a plan is an upper bound on what a step can ask for:
 * train: ``[M, mb, T]`` batches, ``T`` the bucket that holds
   ``max_prompt_tokens + max_new_tokens`` (murphy_jax/train/trainer.py picks the
   bucket of the longest kept sequence);
-* generation: one program per turn with ``bp`` distinct prompts sharing their
-  prefill across ``n`` samples, ``bp`` a power of two (murphy_jax/sampling/sampler.py),
-  a prompt bucket ``P`` and ``G = next_pow2(max_new_tokens)`` generated slots.
+* generation: one decode pool per turn (murphy_jax/sampling/sampler.py ``pool_shape``):
+  ``R`` pool rows (``sampling.max_rows``, or the power of two the turn's
+  prompts x n rows need when fewer), each with a KV cache of ``G + P`` slots
+  (``G = next_pow2(max_new_tokens)``, ``P`` the prompt bucket of
+  ``max_prompt_tokens``), refilled by prefill batches of up to ``C`` prompts.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import math
 from dataclasses import dataclass
 
 from murphy_jax.sampling.sampler import DEFAULT_PROMPT_BUCKETS
+
+PREFILL_TOKENS = 4096  # Sampler(prefill_tokens=): padded tokens of one prefill call
 
 
 def next_pow2(x: int, minimum: int = 1) -> int:
@@ -86,22 +90,19 @@ def resolve_mesh(data: int, fsdp: int, tensor: int, devices: int) -> MeshSizes:
 
 @dataclass(frozen=True)
 class GenProgram:
-    """One generation program: ``prompts`` distinct prompts x ``n`` samples, ``P + G`` cache slots."""
+    """One turn's generation programs: a pool of ``rows`` decode rows with ``G + P`` cache slots each, refilled by
+    prefills of 1 or ``prefill_rows`` prompts whose ``n`` samples are inserted into free rows."""
 
     turn: int
-    prompts: int  # bp: distinct prompts prefilled (a power of two, padded with inactive rows)
-    n: int  # samples per prompt (the prefill is shared across them)
-    prompt_len: int  # P: prompt bucket
-    gen_slots: int  # G: generated-token slots
-
-    @property
-    def rows(self) -> int:
-        """Decode rows (prompts x samples): the KV cache's batch."""
-        return self.prompts * self.n
+    rows: int  # R: decode rows of the pool (the KV cache's batch)
+    n: int  # samples per prompt (one prefill is inserted into n rows)
+    prompt_len: int  # P: prompt bucket (prefills pad to it; the pool's prompt slots)
+    gen_slots: int  # G: ring of generated-token slots
+    prefill_rows: int = 1  # C: prompts of the largest prefill batch
 
     @property
     def slots(self) -> int:
-        """Cache slots per row: prompt bucket + generated slots."""
+        """Cache slots per pool row: generated slots + prompt bucket."""
         return self.prompt_len + self.gen_slots
 
 
@@ -118,6 +119,10 @@ class Workload:
     gen_mesh: MeshSizes | None = None  # the mesh generation runs on (host-local when processes > 1)
     processes: int = 1  # JAX processes (hosts); each owns tasks_per_step / processes whole trees
     logits_window: int = 0  # positions per row given logits (train.response_logits_only; 0 = all of seq_len)
+
+
+def _round_up(x: int, multiple: int) -> int:
+    return -(-x // multiple) * multiple
 
 
 def _bucket(length: int, buckets) -> int:
@@ -149,9 +154,21 @@ def max_kept_rows(c, processes: int = 1) -> int:
     return max(1, math.ceil(rows / int(c.train.minibatches)))
 
 
+def pool_shape(rows_needed: int, n: int, max_rows: int, batch_multiple: int, prompt_len: int, gen_slots: int,
+               prefill_tokens: int = PREFILL_TOKENS, shrink_pool: bool = True) -> tuple[int, int]:
+    """(pool rows R, prefill batch C) the sampler picks for a call of ``rows_needed`` rows (Sampler.pool_shape)."""
+    full = _round_up(max(max_rows, n), batch_multiple)
+    rows = full
+    if shrink_pool and rows_needed < full:
+        rows = min(full, _round_up(next_pow2(max(rows_needed, n)), batch_multiple))
+    cap = max(1, min(prefill_tokens // prompt_len, rows // n))
+    return rows, 1 << (cap.bit_length() - 1)
+
+
 def generation_programs(c, batch_ways: int, processes: int = 1,
                         prompt_buckets=DEFAULT_PROMPT_BUCKETS) -> tuple[GenProgram, ...]:
-    """One host's largest generation program of each turn (the sampler groups up to max_rows // n prompts)."""
+    """One host's largest pool of each turn: its prompts x n rows at most ``sampling.max_rows`` (the trainer's
+    Sampler: default ``prefill_tokens`` and ``shrink_pool``, ``min_new_bucket=16``), the longest prompt bucket."""
     r = c.rollout
     g, k = int(r.group_size), int(r.children or r.group_size)
     plen = _bucket(int(c.sampling.max_prompt_tokens), prompt_buckets)
@@ -167,8 +184,8 @@ def generation_programs(c, batch_ways: int, processes: int = 1,
             failed = requests * k
         if r.requests_per_chunk:
             requests = min(requests, int(r.requests_per_chunk))
-        prompts = min(requests, max(1, int(c.sampling.max_rows) // n))
-        out.append(GenProgram(turn, next_pow2(prompts, batch_ways), n, plen, gen))
+        rows, cap = pool_shape(requests * n, n, int(c.sampling.max_rows), batch_ways, plen, gen)
+        out.append(GenProgram(turn, rows, n, plen, gen, cap))
     return tuple(out)
 
 

@@ -72,10 +72,26 @@ def test_tiny_config_workload():
     assert (wl.micro_batch, wl.seq_len, wl.reference) == (8, 512, "none")
     # 2 tasks x (2 first attempts + 2 x 2 children) = 12 rows -> ceil(12 / 8) = 2 micro-batches.
     assert wl.num_micro == 2
-    # Turn 1: 2 prompts x 2 samples; turn 2: 4 failed nodes x 2 children; prompts bucket 512, 24 -> 32 slots.
-    assert wl.generation == (GenProgram(1, 2, 2, 512, 32), GenProgram(2, 4, 2, 512, 32))
-    # On 8 batch ways the sampler pads the prompts to a multiple of 8.
-    assert workload_from_config(c, MeshSizes(1, 8, 1)).generation[0].prompts == 8
+    # Turn 1: 2 prompts x 2 samples -> a 4-row pool; turn 2: 4 failed nodes x 2 children -> 8 rows (max_rows 32:
+    # the pool shrinks to the power of two needed); prompt bucket 512, 24 new tokens -> 32 slots; prefill batches
+    # of all the turn's prompts (4096 // 512 = 8 tokens' worth, capped by rows // n).
+    assert wl.generation == (GenProgram(1, 4, 2, 512, 32, 2), GenProgram(2, 8, 2, 512, 32, 4))
+    # On 8 batch ways the sampler rounds the pool's rows up to a multiple of 8.
+    assert workload_from_config(c, MeshSizes(1, 8, 1)).generation[0].rows == 8
+
+
+@pytest.mark.parametrize("max_rows,needed,n,longest,max_new", [(64, 12, 2, 300, 24), (64, 500, 4, 2000, 512),
+                                                                (32, 3, 1, 40, 16), (8, 8, 8, 9000, 100),
+                                                                (64, 64, 16, 100, 1000)])
+def test_pool_shape_is_the_samplers(max_rows, needed, n, longest, max_new):
+    from murphy_jax.plan.workload import next_pow2, pool_shape
+    from murphy_jax.sampling.sampler import Sampler
+
+    sampler = Sampler(_smol(), eos_token_ids=[0], max_rows=max_rows, prompt_buckets=(64, 512, 2048, 9000))
+    want = sampler.pool_shape(needed, longest, max_new, n)
+    gen = next_pow2(max_new, 16)
+    assert pool_shape(needed, n, max_rows, 1, want.prompt_slots, gen) == (want.rows, want.prefill_rows)
+    assert want.gen_slots == gen
 
 
 def test_multi_host_workload_follows_the_trainer():
@@ -109,7 +125,7 @@ def _smol(**kw):
 
 
 def test_kv_cache_bytes_by_hand():
-    cfg, prog = _smol(), GenProgram(1, 4, 4, 256, 64)
+    cfg, prog = _smol(), GenProgram(1, 16, 4, 256, 64)
     per_row = 2 * 30 * 320 * 3 * 64 * 4 + 320 * 4  # k and v over all layers, plus slot positions
     assert kv_cache_bytes(cfg, MeshSizes(1, 1, 1), prog) == 16 * per_row
     assert kv_cache_bytes(cfg, MeshSizes(1, 8, 1), prog) == 2 * per_row  # 16 rows over 8 batch ways
@@ -118,7 +134,7 @@ def test_kv_cache_bytes_by_hand():
 
 
 def _wl(mb=2, t=256, chunk=0, reference="none"):
-    return Workload(mb, t, 2, chunk, reference, (GenProgram(1, 4, 4, 256, 64),))
+    return Workload(mb, t, 2, chunk, reference, (GenProgram(1, 16, 4, 256, 64, 4),))
 
 
 def _item(p, phase, name):
