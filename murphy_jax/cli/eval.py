@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--batch-tasks", type=int, default=32,
                     help="tasks per rollout batch (also the granularity of the partial results)")
     ap.add_argument("--max-rows", type=int, default=32, help="prompts x samples per generation program (memory)")
+    ap.add_argument("--warm-up", action="store_true",
+                    help="compile every generation shape before Iter-1 (fixed decode pool): later levels compile "
+                         "nothing; pays off on long evaluations")
     ap.add_argument("--seed", type=int, default=0, help="sampling seed (temperature > 0)")
     ap.add_argument("--fresh", action="store_true", help="ignore earlier partial results and start over")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar or progress lines")
@@ -228,7 +231,7 @@ def _evaluate_one(args, model, label, templates, tasks, bench, executor, out):
     if max_prompt < 1:
         raise BadArgument(f"--max-new-tokens {args.max_new_tokens} leaves no room for a prompt in {label}'s "
                           f"context of {cfg.max_position_embeddings} tokens")
-    sampler = Sampler.for_tokenizer(cfg, tokenizer, max_rows=args.max_rows)
+    sampler = Sampler.for_tokenizer(cfg, tokenizer, max_rows=args.max_rows, shrink_pool=not args.warm_up)
     stops = tuple(s.encode().decode("unicode_escape") for s in args.stop)  # let '```\n' be typed in a shell
     generator = ModelGenerator(sampler, tokenizer, params, max_new_tokens=args.max_new_tokens,
                                temperature=args.temperature, top_p=args.top_p, max_prompt_tokens=max_prompt,
@@ -248,7 +251,7 @@ def _evaluate_one(args, model, label, templates, tasks, bench, executor, out):
                       attempt_format=model.rollout_setting("attempt_format", "response"),
                       feedback_chars=int(model.rollout_setting("feedback_chars", 2000)), seed=args.seed,
                       batch_tasks=args.batch_tasks, label=label, config=config, partial_path=partial,
-                      progress=not args.no_progress)
+                      progress=not args.no_progress, warm_up=args.warm_up)
     report.timings["load_s"] = load_s
     report.config["model_spec"] = model.spec  # shown in the report; the hash uses the resolved paths
     return report

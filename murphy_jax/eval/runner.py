@@ -17,6 +17,7 @@ uncaught) within ``preempt_grace_s``; the batches already appended stay, so a re
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -29,8 +30,10 @@ from murphy_jax.eval.partial import EvalProgress, append_records, config_hash, r
 from murphy_jax.eval.replay import ReplayGenerator, complete_for, truncate
 from murphy_jax.rollout import RolloutConfig, run_rollout
 from murphy_jax.train.checkpoint import Preempted, PreemptionFlag
+from murphy_jax.utils.compiles import CompileWatch
 
 SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -115,13 +118,15 @@ def evaluate(tasks: Sequence[CodeTask], generator, executor, *, iters: int = 5, 
              templates: PromptTemplates | None = None, score: str = "official", history: str = "last",
              attempt_format: str = "response", feedback_chars: int = 2000, seed: int = 0, batch_tasks: int = 32,
              label: str = "model", config: dict | None = None, partial_path: str | None = None,
-             progress: bool = True, preempt_grace_s: float = 30.0) -> EvalReport:
+             progress: bool = True, preempt_grace_s: float = 30.0, warm_up: bool = False) -> EvalReport:
     """Iter-1..Iter-``iters`` evaluation of ``generator`` on ``tasks`` (resumable through ``partial_path``).
 
     ``config`` adds what the caller knows about the run (model, benchmark, sampling) to the
     identity that keys the partial results; the settings (but ``iters``) and templates are always
     in it. Stored records of more iterations are truncated, fewer are continued (``replay.py``).
     On SIGTERM/SIGINT raises ``Preempted`` within ``preempt_grace_s`` seconds, keeping the finished batches.
+    ``warm_up``: first compile every generation shape (``generator.warm_up``, when it has one), so that no
+    level compiles; ``timings`` counts the compilations of each level (``compiles_per_iter``).
     """
     settings = EvalSettings(iters=iters, n=n, score=score, history=history, attempt_format=attempt_format,
                             feedback_chars=feedback_chars, seed=seed)
@@ -136,18 +141,28 @@ def evaluate(tasks: Sequence[CodeTask], generator, executor, *, iters: int = 5, 
     done = {tid: truncate(r, iters) for tid, r in stored.items() if complete_for(r, iters)}
     resumable = {tid: r for tid, r in stored.items() if tid not in done}
     todo = [i for i, t in enumerate(tasks) if t.task_id not in done]
+    warm = {"compile/count": 0.0, "compile/seconds": 0.0}
+    if warm_up and hasattr(generator, "warm_up") and todo:
+        with CompileWatch() as warm_watch:
+            generator.warm_up((n, 1) if iters > 1 else (n,))  # turn 1 samples n per task, refinements 1
+            warm = warm_watch.take()
     if resumable:
         generator = ReplayGenerator(generator, resumable, tasks, templates=templates, history=history,
                                     attempt_format=attempt_format)
-    timings = {"this_run_s": 0.0, "generate_s": 0.0, "execute_s": 0.0, "tasks_resumed": len(tasks) - len(todo),
-               "tasks_continued": sum(t.task_id in resumable for t in tasks), "tasks_evaluated": 0,
-               "prompt_tokens": 0}
+    timings = {"this_run_s": 0.0, "generate_s": 0.0, "prefill_s": 0.0, "decode_s": 0.0, "execute_s": 0.0,
+               "tasks_resumed": len(tasks) - len(todo), "tasks_continued": sum(t.task_id in resumable for t in tasks),
+               "tasks_evaluated": 0, "prompt_tokens": 0,
+               # XLA compilations while each level ran, summed over batches (0 after Iter-1 once warmed up).
+               "compiles_per_iter": [0] * iters, "compile_s_per_iter": [0.0] * iters,
+               "compiled_after_iter1": [], "warm_up_compiles": int(warm["compile/count"]),
+               "warm_up_s": warm["compile/seconds"]}
     bar = EvalProgress(len(tasks), len(tasks) - len(todo), desc=label, enabled=progress)
     cfg = settings.rollout_config()
     t_start = time.perf_counter()
     kept = ("rerun the same command to continue from the results kept in " + partial_path if partial_path
             else "nothing was kept (no partial_path)")
     flag = PreemptionFlag(preempt_grace_s, on_timeout=lambda: kept).install()
+    watch = CompileWatch().install()
     try:
         for c0 in range(0, len(todo), batch_tasks):
             flag.check()
@@ -158,8 +173,10 @@ def evaluate(tasks: Sequence[CodeTask], generator, executor, *, iters: int = 5, 
             first, last = len(tasks) - len(todo) + c0 + 1, len(tasks) - len(todo) + c0 + len(chunk)
 
             def on_turn(turn, tree, first=first, last=last):
+                compiled = _count_compiles(watch, turn, timings)
                 bar.note(f"tasks {first}-{last}: Iter-{turn} generated and run "
-                         f"({int((tree.turn == turn).sum())} attempts, {int(tree.succeeded.sum())} solved so far)")
+                         f"({int((tree.turn == turn).sum())} attempts, {int(tree.succeeded.sum())} solved so far"
+                         + (f", {compiled} program(s) compiled" if compiled else "") + ")")
 
             tree, stats = run_rollout(chunk, generator, executor, cfg, templates=templates, step=0, on_turn=on_turn,
                                       success=lambda r, t: is_solved(r, t, score), check=flag.check)
@@ -170,6 +187,8 @@ def evaluate(tasks: Sequence[CodeTask], generator, executor, *, iters: int = 5, 
                 append_records(partial_path, recs)
             done.update({r["task_id"]: r for r in recs})
             timings["generate_s"] += stats.generate_s
+            timings["prefill_s"] += stats.prefill_s
+            timings["decode_s"] += stats.decode_s
             timings["execute_s"] += stats.execute_s
             timings["prompt_tokens"] += stats.prompt_tokens
             timings["tasks_evaluated"] += len(chunk)
@@ -184,12 +203,26 @@ def evaluate(tasks: Sequence[CodeTask], generator, executor, *, iters: int = 5, 
     finally:
         bar.close()
         flag.uninstall()
+        watch.uninstall()
     timings["this_run_s"] = time.perf_counter() - t_start
     timings["attempts_replayed"] = getattr(generator, "replayed", 0)
     records = [done[t.task_id] for t in tasks]
     # Task time summed over all runs that contributed records (a resumed evaluation included).
     timings["task_time_s"] = float(sum(r.get("time_s", 0.0) for r in records))
     return EvalReport(label, settings, full, chash, records, timings, partial_path)
+
+
+def _count_compiles(watch: CompileWatch, turn: int, timings: dict) -> int:
+    """Add what compiled since the last level to Iter-``turn``'s counts; log the programs past Iter-1."""
+    got = watch.take()
+    count = int(got["compile/count"])
+    timings["compiles_per_iter"][turn - 1] += count
+    timings["compile_s_per_iter"][turn - 1] += got["compile/seconds"]
+    if count and turn > 1:
+        timings["compiled_after_iter1"] = sorted(set(timings["compiled_after_iter1"]) | set(watch.last_programs))
+        log.info("Iter-%d compiled %d program(s) in %.1fs: %s", turn, count, got["compile/seconds"],
+                 ", ".join(sorted(set(watch.last_programs))))
+    return count
 
 
 def _task_record(tree, j: int, task: CodeTask, settings: EvalSettings, chash: str, time_s: float,

@@ -90,7 +90,9 @@ class RolloutStats:
     no_code: int = 0
     executor_calls: int = 0
     infra_retries: int = 0
-    generate_s: float = 0.0
+    generate_s: float = 0.0  # wall time of the generator calls (prompt rendering, sampling, detokenizing)
+    prefill_s: float = 0.0  # of which the sampler's prefill programs (GenerationResult.prefill_seconds)
+    decode_s: float = 0.0  # of which the sampler's decode loop (GenerationResult.decode_seconds)
     execute_s: float = 0.0  # time spent waiting for the executor after generation finished
     prompt_tokens: int = 0
     generated_tokens: int = 0
@@ -208,6 +210,8 @@ def _turn_inner(tree, tasks, reqs, owners, n, turn, generator, executor, cfg, te
         gs = getattr(generator, "last_stats", {}) or {}
         stats.prompt_tokens += gs.get("prompt_tokens", 0)
         stats.generated_tokens += gs.get("generated_tokens", 0)
+        stats.prefill_s += gs.get("prefill_s", 0.0)
+        stats.decode_s += gs.get("decode_s", 0.0)
         flat_owner, flat_gen = [], []
         for owner, g in zip(owners[c0:c0 + chunk], gens):
             if g is None:

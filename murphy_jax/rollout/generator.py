@@ -64,12 +64,26 @@ class ModelGenerator:
         self.max_prompt_tokens = max_prompt_tokens
         self.templates = templates or PromptTemplates()
         self.stop_strings = tuple(stop_strings)
-        self.last_stats: dict = {}
+        self.last_stats: dict = {}  # of the last generate call: tokens, prefill_s and decode_s (sampler seconds)
 
     def encode(self, request: GenRequest) -> tuple[str, list[int]]:
         """The rendered prompt text and its token ids."""
         text = render_text(self.tokenizer, request.messages, self.templates)
         return text, encode_prompt(self.tokenizer, text)
+
+    def _sampling_params(self, n: int, seed: int) -> SamplingParams:
+        return SamplingParams(n=n, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                              top_p=self.top_p, top_k=self.top_k, seed=seed, stop_strings=self.stop_strings)
+
+    def warm_up(self, ns: Sequence[int]) -> int:
+        """Compile the sampler's programs for every ``n`` (samples per request) in ``ns``; returns the shapes run.
+
+        Delegates to ``Sampler.warm_up`` (prompts up to ``max_prompt_tokens``); a sampler without one runs nothing.
+        """
+        if not hasattr(self.sampler, "warm_up"):
+            return 0
+        return sum(int(self.sampler.warm_up(self.params, self._sampling_params(n, 0),
+                                            max_prompt_tokens=self.max_prompt_tokens)) for n in sorted(set(ns)))
 
     def generate(self, requests: Sequence[GenRequest], n: int, *, seed: int,
                  stream_ids: Sequence[int] | None = None) -> list[list[Generation] | None]:
@@ -81,8 +95,7 @@ class ModelGenerator:
                            "generated_tokens": 0, "prefill_s": 0.0, "decode_s": 0.0}
         if not servable:
             return out
-        sp = SamplingParams(n=n, max_new_tokens=self.max_new_tokens, temperature=self.temperature,
-                            top_p=self.top_p, top_k=self.top_k, seed=seed, stop_strings=self.stop_strings)
+        sp = self._sampling_params(n, seed)
         streams = None if stream_ids is None else [stream_ids[i] for i in servable]
         res = self.sampler.generate(self.params, [encoded[i][1] for i in servable], sp, stream_ids=streams)
         for j, i in enumerate(servable):

@@ -53,6 +53,21 @@ class MetricsWriter:
             self._tb.close()
 
 
+# The disjoint parts of one RL step's wall time (docs/training.md, "Where a step's time goes"); with
+# ``time/other_s`` they sum to ``time/step_s``. Reference and checkpoint appear only on steps that have them.
+STEP_TIME_PARTS = ("time/prefill_s", "time/decode_s", "time/sample_host_s", "time/execute_s", "time/rollout_host_s",
+                   "time/credit_s", "time/batch_prep_s", "time/reference_s", "time/train_fwd_bwd_s",
+                   "time/optimizer_s", "time/checkpoint_s")
+
+
+def close_step_times(metrics: dict, step_s: float) -> dict:
+    """Set ``time/step_s`` and ``time/other_s`` (the step minus its named parts, at least 0) in ``metrics``."""
+    named = sum(float(metrics[k]) for k in STEP_TIME_PARTS if k in metrics)
+    metrics["time/step_s"] = float(step_s)
+    metrics["time/other_s"] = max(0.0, float(step_s) - named)
+    return metrics
+
+
 def read_jsonl(path: str) -> list[dict]:
     """The metric records of a run (for tests and reports)."""
     with open(path, encoding="utf-8") as f:
