@@ -180,7 +180,7 @@ def render(out: str) -> str:
             if extra:
                 name += " (" + ", ".join(o[len("--config."):] for o in extra) + ")"
             lines.append(f"| {name} | {hardware} ({rep['topology']}) | {comp} | {peak} | "
-                         f"{ratio('accumulate', 'apply')}, {ratio('decode')}, {ratio('prefill')} | {fits} | "
+                         f"{ratio('accumulate', 'apply')}, {ratio('decode')}, {ratio('prefill', 'insert')} | {fits} | "
                          f"{secs:.0f} s ({r['wall_s']:.0f} s wall) |")
     return "\n".join(lines)
 

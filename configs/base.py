@@ -58,14 +58,19 @@ def get_config() -> ml_collections.ConfigDict:
     c.sampling.top_p = 1.0  # nucleus sampling mass (1 = off; <1 makes rollout log-probs differ from the policy's)
     c.sampling.top_k = 0  # top-k sampling (0 = off)
     c.sampling.max_prompt_tokens = 2048  # longer prompts (long feedback histories) are not expanded
-    c.sampling.max_rows = 64  # rows (prompts x samples) per generation program: bounds KV-cache memory
-    c.sampling.chunk = 64  # decode steps between host checks (stop strings, early exit)
+    c.sampling.max_rows = 64  # decode rows of the sampler's pool (finished rows are refilled): bounds KV-cache memory
+    c.sampling.chunk = 64  # decode steps between host checks (stop strings, refills, preemption)
+    c.sampling.warm_up = False  # compile every generation shape before step 1 (Sampler.warm_up): no later step compiles
     c.sampling.stop_strings = ()  # stop a response when its text contains one (e.g. "```\n" after the code block)
 
     c.executor = ml_collections.ConfigDict(_executor_defaults())
 
     c.rl = ml_collections.ConfigDict(nested_defaults()["rl"])
-    c.rl.batch.buckets = (512, 1024, 2048, 3072)  # the largest must hold max_prompt_tokens + max_new_tokens
+    c.rl.batch.buckets = (512, 1024, 2048, 3072)  # layout=bucketed: the largest must hold max_prompt_tokens + max_new_tokens
+    c.rl.batch.layout = "packed"  # "packed": nodes share [micro_batch_size, pack_len] rows (one program); "bucketed": a row each
+    c.rl.batch.pack_len = 3072  # layout=packed: tokens per packed row; must hold max_prompt_tokens + max_new_tokens
+    c.rl.batch.share_prefix = True  # layout=packed: nodes with the same prompt (siblings) run it once, as a shared prefix
+    c.rl.batch.pack_rows = 8  # layout=packed: at most this many nodes per packed row (the LM head runs on pack_rows x max_new_tokens positions)
 
     c.optim = ml_collections.ConfigDict()
     c.optim.lr = 1e-6  # peak learning rate of AdamW

@@ -29,5 +29,7 @@ def get_config(method: str = "mars"):
         # Standard GRPO trains on every sample of its group: no pruning (not tuned down to MURPHY's cost).
         c.rl.prune.inter_keep = 0
         c.rl.prune.intra_keep = 0
+        # A whole group of G short first attempts may share its prompt in one packed row.
+        c.rl.batch.pack_rows = max(int(c.rl.batch.pack_rows), c.rollout.group_size + 2)
         return c
     raise ValueError(f"configs/learning.py:{method}: method must be mars, mers or grpo[-G]")

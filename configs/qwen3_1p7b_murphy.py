@@ -29,6 +29,8 @@ def get_config(hardware: str = ""):
     c.rl.prune.inter_keep = 3
     c.rl.prune.intra_keep = 0
     c.rl.loss.eps_high = 0.28
+    # Bucketed rows until murphy-plan and murphy-compile size the packed train step (they plan this layout).
+    c.rl.batch.layout = "bucketed"
     c.rl.batch.buckets = (1024, 2048, 3072)
     c.rl.batch.micro_batch_size = 16
     c.train.logits_chunk = 512

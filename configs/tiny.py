@@ -18,6 +18,8 @@ def get_config(hardware: str = ""):
     c.sampling.chunk = 32
     c.rl.batch.buckets = (512,)
     c.rl.batch.micro_batch_size = 8
+    c.rl.batch.pack_len = 512  # holds the longest row (480 + 24); a step's few nodes fill one or two packed rows
+    c.rl.batch.pack_rows = 6  # a sibling group (group_size or children) and a few singletons per packed row
     c.optim.lr = 1e-3
     # A random model's groups all tie at reward 0: keep them, so that the smoke run exercises the train step.
     c.rl.prune.drop_zero_spread = False

@@ -6,8 +6,9 @@
 Builds the slice's devices from libtpu's topology description (configs/meshes.py
 TPU_TOPOLOGIES), the run's parameters, optimizer state and batches as abstract
 arrays with the run's shardings, and compiles the train step (accumulate,
-apply), the reference pass (rl.loss.beta > 0), the sampler's prefill and
-decode and the credit/advantage kernels with the TPU compiler. Prints XLA's
+apply), the reference pass (rl.loss.beta > 0), the sampler's programs (prefill
+and its insert into the decode pool; the pool's allocation and decode) and the
+credit/advantage kernels with the TPU compiler. Prints XLA's
 per-chip memory of each beside murphy-plan's estimate, FLOPs and collectives.
 It proves compilation and memory, not speed (docs/scaling.md "TPU compile check").
 Exit status: 0; 1 with --strict when a program does not compile or does not fit;
@@ -41,7 +42,7 @@ flags.DEFINE_string("topology", "", "libtpu topology instead of a preset, e.g. v
 flags.DEFINE_string("device_memory", "", "HBM per chip, e.g. 16GiB (default: the --hardware preset's)")
 flags.DEFINE_float("headroom", 0.1, "murphy-plan's headroom, for its verdict printed beside XLA's figures")
 flags.DEFINE_list("programs", ["train", "reference", "prefill", "decode", "credit"],
-                  "which programs to compile: train, reference, prefill, decode, credit")
+                  "which programs to compile: train, reference, prefill (with the pool insert), decode (with the pool allocation), credit")
 flags.DEFINE_bool("json", False, "print the report as JSON instead of a table")
 flags.DEFINE_bool("strict", False, "exit with status 1 when a program does not compile or does not fit")
 flags.DEFINE_bool("debug", False, DEBUG_HELP)

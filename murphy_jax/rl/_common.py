@@ -127,3 +127,23 @@ def pad_to(x: np.ndarray, n: int, fill: Any) -> np.ndarray:
     out = np.full(n, fill, dtype=x.dtype)
     out[: len(x)] = x
     return out
+
+
+def training_rows(caller: str, prompt_ids, response_ids, old_logprobs, advantages, node_index=None):
+    """(prompts, responses, log-probs, advantages, node indices) of the rows to pack, checked for agreement.
+
+    Token lists become int32 arrays and log-probs float32 arrays; ``node_index``
+    defaults to 0..n-1. Raises naming ``caller`` when the lists disagree in
+    length or an advantage is not finite.
+    """
+    n = len(prompt_ids)
+    adv = np.asarray(advantages, np.float32).reshape(-1)
+    node_index = np.arange(n) if node_index is None else np.asarray(node_index, np.int64).reshape(-1)
+    if not (len(response_ids) == len(old_logprobs) == len(adv) == len(node_index) == n):
+        raise ValueError(f"{caller}: {n} prompts, {len(response_ids)} responses, {len(old_logprobs)} log-prob rows, "
+                         f"{len(adv)} advantages, {len(node_index)} node indices")
+    check_finite("advantages", adv)
+    prompts = [np.asarray(p, np.int32).reshape(-1) for p in prompt_ids]
+    responses = [np.asarray(r, np.int32).reshape(-1) for r in response_ids]
+    logps = [np.asarray(x, np.float32).reshape(-1) for x in old_logprobs]
+    return prompts, responses, logps, adv, node_index

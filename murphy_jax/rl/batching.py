@@ -70,16 +70,9 @@ def pack(prompt_ids: Sequence[Any], response_ids: Sequence[Any], old_logprobs: S
         raise ValueError(f"rl.batch.buckets={buckets}: need at least one length >= 2")
     if int(micro_batch_size) < 1:
         raise ValueError(f"rl.batch.micro_batch_size={micro_batch_size}: must be >= 1")
-    n = len(prompt_ids)
-    adv = np.asarray(advantages, np.float32).reshape(-1)
-    node_index = np.arange(n) if node_index is None else np.asarray(node_index, np.int64).reshape(-1)
-    if not (len(response_ids) == len(old_logprobs) == len(adv) == len(node_index) == n):
-        raise ValueError(f"pack: {n} prompts, {len(response_ids)} responses, {len(old_logprobs)} log-prob rows, "
-                         f"{len(adv)} advantages, {len(node_index)} node indices")
-    _common.check_finite("advantages", adv)
-    prompts = [np.asarray(p, np.int32).reshape(-1) for p in prompt_ids]
-    responses = [np.asarray(r, np.int32).reshape(-1) for r in response_ids]
-    logps = [np.asarray(x, np.float32).reshape(-1) for x in old_logprobs]
+    prompts, responses, logps, adv, node_index = _common.training_rows("pack", prompt_ids, response_ids,
+                                                                       old_logprobs, advantages, node_index)
+    n = len(prompts)
     rows_of: dict[int, list[int]] = {b: [] for b in buckets}
     dropped = []
     for i in range(n):

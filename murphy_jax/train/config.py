@@ -36,11 +36,13 @@ _CHOICES = {
     "rl.credit.strategy": ("mars", "mers", "none"),
     "rl.loss.aggregation": ("token_mean", "seq_mean_token_mean", "seq_mean_token_sum_norm"),
     "rl.batch.overflow": ("error", "drop"),
+    "rl.batch.layout": ("packed", "bucketed"),
     "rl.baseline.match_by": ("generated_tokens", "executor_calls"),
 }
 _POSITIVE = ("data.tasks_per_step", "sampling.max_new_tokens", "sampling.max_prompt_tokens", "sampling.max_rows",
              "sampling.chunk", "train.steps", "train.ppo_epochs", "train.minibatches", "checkpoint.every",
-             "checkpoint.keep", "log.every", "rl.batch.micro_batch_size", "optim.lr",
+             "checkpoint.keep", "log.every", "rl.batch.micro_batch_size", "rl.batch.pack_len", "rl.batch.pack_rows",
+             "optim.lr",
              "train.preempt_grace_s")
 _NON_NEGATIVE = ("data.limit", "sampling.top_k", "optim.warmup_steps", "optim.weight_decay", "optim.clip_norm",
                  "train.logits_chunk", "sampling.temperature", "rl.loss.beta", "rl.prune.inter_keep",
@@ -108,9 +110,25 @@ def validate(c: ml_collections.ConfigDict, reference: ml_collections.ConfigDict 
         PromptTemplates.from_config(c.prompts)
     except ValueError as e:
         raise ConfigValueError(str(e)) from None
+    _check_batch(c)
+
+
+def _check_batch(c) -> None:
+    """The longest row (prompt + response) must fit the layout's row length unless overflowing rows are dropped."""
+    b = c.rl.batch
     longest = c.sampling.max_prompt_tokens + c.sampling.max_new_tokens
-    if longest > max(c.rl.batch.buckets) and c.rl.batch.overflow == "error":
-        raise ConfigValueError(f"rl.batch.buckets={tuple(c.rl.batch.buckets)}: the largest bucket must hold "
+    if not isinstance(b.share_prefix, bool):
+        raise ConfigValueError(f"rl.batch.share_prefix={b.share_prefix!r}: must be True or False")
+    for key in ("pack_len", "pack_rows"):
+        if not isinstance(b[key], int) or isinstance(b[key], bool):
+            raise ConfigValueError(f"rl.batch.{key}={b[key]!r}: must be an integer")
+    if b.overflow == "drop":
+        return
+    if b.layout == "packed" and longest > b.pack_len:
+        raise ConfigValueError(f"rl.batch.pack_len={b.pack_len}: must hold the longest row, sampling.max_prompt_tokens"
+                               f" + sampling.max_new_tokens = {longest} (or set rl.batch.overflow='drop')")
+    if b.layout == "bucketed" and longest > max(b.buckets):
+        raise ConfigValueError(f"rl.batch.buckets={tuple(b.buckets)}: the largest bucket must hold "
                                f"sampling.max_prompt_tokens + sampling.max_new_tokens = {longest} "
                                "(or set rl.batch.overflow='drop')")
 

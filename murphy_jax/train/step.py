@@ -8,6 +8,15 @@ turn-3 sequences of a tree differ several-fold in length): one program per
 bucket length, none padded to the step's longest sequence. An all-padding
 micro-batch (multi-host alignment) is skipped with ``lax.cond``.
 
+Packed micro-batches (``murphy_jax.rl.packing``, ``rl.batch.layout="packed"``)
+all share one shape [mb, pack_len], so one accumulate program serves the whole
+run. They carry ``segment_ids``/``prefix_ids`` (attention stays inside each
+packed row and its shared prompt prefix) and ``logit_index`` [mb, rows,
+slot]: the LM head runs only on those positions, and each slot is one
+original sequence, so the per-token arrays [mb, rows, slot] feed the loss
+exactly as unpacked rows would. Bucketed micro-batches carry zero-width
+placeholders for these keys (``split_micro_batches``), so one key set serves both.
+
 Each micro-batch loss is normalised by the whole update's token/sequence
 counts (``norms``), so the accumulated gradient equals the gradient of one big
 batch (tested for every aggregation). A non-finite loss or gradient leaves the
@@ -32,6 +41,9 @@ from murphy_jax.rl.loss import grpo_loss, token_entropy, token_logprobs
 from murphy_jax.train.state import TrainState
 
 BATCH_KEYS = ("input_ids", "targets", "positions", "valid", "loss_mask", "advantages", "old_logprobs")
+# Packed-layout arrays; [n, 0] placeholders in a bucketed micro-batch.
+PACK_KEYS = ("segment_ids", "prefix_ids", "logit_index")
+TRAIN_KEYS = BATCH_KEYS + PACK_KEYS  # every array a trainer micro-batch carries to the devices
 # How per-micro-batch metrics combine over an update: token-weighted means, maxima, and (the rest) sums.
 _TOKEN_MEANS = ("clip_frac", "clip_frac_low", "clip_frac_high", "approx_kl", "entropy", "kl_ref", "ratio_mean")
 _MAXIMA = ("ratio_max",)
@@ -73,6 +85,29 @@ def _take_window(batch: dict, h, window: int):
     return {k: (jnp.take_along_axis(v, idx, axis=1) if k in per_token else v) for k, v in batch.items()}, h
 
 
+def is_packed(batch: dict) -> bool:
+    """Whether ``batch`` is in the packed layout (``logit_index`` [mb, rows, slot]); static under jit."""
+    return "logit_index" in batch and batch["logit_index"].ndim == 3
+
+
+def _packed_chunk(rows: int, slot: int, chunk: int) -> int:
+    """A logit chunk that divides rows * slot: whole slots, as many as fit in ``chunk`` positions (0 = off)."""
+    if not chunk or rows * slot <= chunk:
+        return 0
+    k = max(d for d in range(1, rows + 1) if rows % d == 0 and (d == 1 or d * slot <= chunk))
+    return k * slot
+
+
+def _packed_hidden(cfg: ModelConfig, params, batch: dict, act_sharding=None):
+    """Hidden states [mb, rows * slot, hidden] at the packed batch's trained positions (``logit_index``)."""
+    positions = jnp.where(batch["valid"], batch["positions"], -1)
+    h, _ = hidden_states(cfg, params, batch["input_ids"], positions, act_sharding=act_sharding,
+                         segment_ids=batch["segment_ids"], prefix_ids=batch["prefix_ids"])
+    b, rows, slot = batch["logit_index"].shape
+    idx = batch["logit_index"].reshape(b, rows * slot)
+    return jnp.take_along_axis(h, idx[..., None], axis=1)
+
+
 def _logprobs_and_entropy(cfg: ModelConfig, params, h, targets, temperature: float, chunk: int):
     def piece(h_part, targets_part):
         logits = logits_from_hidden(cfg, params, h_part)
@@ -101,7 +136,12 @@ def micro_loss(params, batch: dict, norms: dict, *, cfg: ModelConfig, loss_kw: d
     logits, and the head is a fifth of a small model's FLOPs and its largest
     activation ([mb, T, vocab]). Same loss and gradient as without the window
     as long as no row trains more than W tokens (``check_response_window``).
+    A packed micro-batch (``is_packed``) gathers its trained positions
+    (``logit_index``) instead; ``response_window`` does not apply to it.
     """
+    if is_packed(batch):
+        return _packed_loss(params, batch, norms, cfg=cfg, loss_kw=loss_kw, temperature=temperature,
+                            logits_chunk=logits_chunk, act_sharding=act_sharding)
     positions = jnp.where(batch["valid"], batch["positions"], -1)
     h, _ = hidden_states(cfg, params, batch["input_ids"], positions, act_sharding=act_sharding)
     t = h.shape[1]
@@ -115,6 +155,21 @@ def micro_loss(params, batch: dict, norms: dict, *, cfg: ModelConfig, loss_kw: d
                               ref_logprobs=batch.get("ref_logprobs"), entropy=ent,
                               num_tokens=norms["num_tokens"], num_seqs=norms["num_seqs"], **loss_kw)
     return loss, metrics
+
+
+def _packed_loss(params, batch: dict, norms: dict, *, cfg: ModelConfig, loss_kw: dict, temperature: float,
+                 logits_chunk: int, act_sharding):
+    """``micro_loss`` of a packed micro-batch: per-token arrays [mb, rows, slot], one slot per original sequence."""
+    b, rows, slot = batch["logit_index"].shape
+    h = _packed_hidden(cfg, params, batch, act_sharding)
+    logp, ent = _logprobs_and_entropy(cfg, params, h, batch["targets"].reshape(b, rows * slot), temperature,
+                                      _packed_chunk(rows, slot, logits_chunk))
+    if loss_kw.get("aggregation") == "seq_mean_token_sum_norm" and loss_kw.get("norm_len") is None:
+        loss_kw = {**loss_kw, "norm_len": batch["input_ids"].shape[1]}  # the row-length default: pack_len
+    ref = batch.get("ref_logprobs")
+    return grpo_loss(logp.reshape(b, rows, slot), batch["old_logprobs"], batch["advantages"], batch["loss_mask"],
+                     ref_logprobs=ref, entropy=ent.reshape(b, rows, slot), num_tokens=norms["num_tokens"],
+                     num_seqs=norms["num_seqs"], **loss_kw)
 
 
 class Accum(NamedTuple):
@@ -192,7 +247,8 @@ class TrainStep:
             return Accum(jax.tree.map(jnp.zeros_like, params), {k: jnp.zeros((), jnp.float32) for k in keys})
         if self.accumulate is None:
             acc_sh = Accum(self._param_sh, {k: self._rep for k in keys})
-            self.accumulate = jax.jit(self._accumulate_fn, in_shardings=(self._param_sh, acc_sh, self._mb_sh, None),
+            mb_sh = {k: self._mb_sh[k] for k in sample_mb}  # bucketed or packed key set, fixed for the run
+            self.accumulate = jax.jit(self._accumulate_fn, in_shardings=(self._param_sh, acc_sh, mb_sh, None),
                                       out_shardings=acc_sh, donate_argnums=1)
             self.apply = jax.jit(self._apply_fn, in_shardings=(self._state_sh, acc_sh),
                                  out_shardings=(self._state_sh, None), donate_argnums=0)
@@ -236,9 +292,9 @@ def _metric_keys(one, params, mb) -> list[str]:
 
 
 def micro_batch_shardings(mesh: Mesh, with_ref: bool = False) -> dict:
-    """[mb, T] micro-batch arrays: rows over the batch mesh axes, time replicated."""
-    sh = batch_sharding(mesh, 2)
-    return {k: sh for k in BATCH_KEYS + (("ref_logprobs",) if with_ref else ())}
+    """Micro-batch arrays (TRAIN_KEYS; [mb, T] or packed [mb, rows, slot]): rows over the batch mesh axes."""
+    sh = batch_sharding(mesh, 2)  # the trailing axes are replicated whatever their number
+    return {k: sh for k in TRAIN_KEYS + (("ref_logprobs",) if with_ref else ())}
 
 
 def split_micro_batches(rows: dict[str, np.ndarray], micro_batch_size: int,
@@ -246,7 +302,8 @@ def split_micro_batches(rows: dict[str, np.ndarray], micro_batch_size: int,
     """[N, T] rows -> list of [mb, T] micro-batches, the last (and any up to ``num_micro``) padded with empty rows.
 
     An empty row has one visible pad token and nothing trained, so it adds
-    nothing to the loss or gradient.
+    nothing to the loss or gradient. The packed-layout keys (PACK_KEYS) come
+    out as [mb, 0] placeholders.
     """
     n, t = rows["input_ids"].shape
     count = max(-(-n // micro_batch_size), num_micro or 0)
@@ -259,12 +316,18 @@ def split_micro_batches(rows: dict[str, np.ndarray], micro_batch_size: int,
         if k == "valid":
             pad[:, 0] = True
         padded[k] = np.concatenate([x, pad])
+    for k in PACK_KEYS:
+        padded[k] = np.zeros((total, 0), np.int32)
     return [{k: v[i * micro_batch_size:(i + 1) * micro_batch_size] for k, v in padded.items()} for i in range(count)]
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "temperature"))
 def reference_logprobs(params, mb: dict, *, cfg: ModelConfig, temperature: float = 1.0):
-    """Token log-probs [mb, T] of the frozen reference policy for the KL term."""
+    """Token log-probs of the frozen reference policy for the KL term: [mb, T], or [mb, rows, slot] when packed."""
+    if is_packed(mb):
+        b, rows, slot = mb["logit_index"].shape
+        logits = logits_from_hidden(cfg, params, _packed_hidden(cfg, params, mb))
+        return token_logprobs(logits / temperature, mb["targets"].reshape(b, rows * slot)).reshape(b, rows, slot)
     positions = jnp.where(mb["valid"], mb["positions"], -1)
     logits = forward(cfg, params, mb["input_ids"], positions)
     return token_logprobs(logits / temperature, mb["targets"])

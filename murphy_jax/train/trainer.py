@@ -28,6 +28,7 @@ from murphy_jax.models.decoder import abstract_decoder
 from murphy_jax.models.sharding import param_shardings
 from murphy_jax.rl.accounting import step_counts
 from murphy_jax.rl.batching import pack
+from murphy_jax.rl.packing import empty_micro_batch, pack_rows
 from murphy_jax.rl.scoring import score_tree
 from murphy_jax.rl.tree_metrics import tree_metrics
 from murphy_jax.rollout import ModelGenerator, run_rollout
@@ -36,12 +37,12 @@ from murphy_jax.train import config as run_config
 from murphy_jax.train import distributed as dist
 from murphy_jax.train.checkpoint import Checkpointer, Preempted, PreemptionFlag, newest_complete_step
 from murphy_jax.train.data import TaskStream
-from murphy_jax.train.metrics import MetricsWriter, Progress
+from murphy_jax.train.metrics import MetricsWriter, Progress, close_step_times
 from murphy_jax.train.policy import load_policy
 from murphy_jax.utils.compiles import CompileWatch
 from murphy_jax.train.state import init_state, lr_schedule, make_optimizer, state_shardings
-from murphy_jax.train.step import (BATCH_KEYS, check_response_window, make_train_step, micro_batch_shardings,
-                                   reference_logprobs, split_micro_batches)
+from murphy_jax.train.step import (TRAIN_KEYS, check_response_window, is_packed, make_train_step,
+                                   micro_batch_shardings, reference_logprobs, split_micro_batches)
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,11 @@ class Trainer:
         self.gen_mesh = dist.local_mesh(self.mesh)
         self.local_shardings = (param_shardings(abstract_decoder(self.mcfg), self.gen_mesh)
                                 if dist.multiprocess() else None)
+        # A warmed-up run keeps its pool at max_rows rows (no power-of-two shrinking): its programs are then one
+        # set per prompt bucket, which warm-up compiles in a fraction of the time the shrinking pool's would take.
         self.sampler = Sampler.for_tokenizer(self.mcfg, self.tokenizer, mesh=self.gen_mesh,
-                                             max_rows=int(config.sampling.max_rows), chunk=int(config.sampling.chunk))
+                                             max_rows=int(config.sampling.max_rows), chunk=int(config.sampling.chunk),
+                                             shrink_pool=not bool(config.sampling.get("warm_up", False)))
         self.generator = ModelGenerator(
             self.sampler, self.tokenizer, self.state.params, max_new_tokens=int(config.sampling.max_new_tokens),
             temperature=float(config.sampling.temperature), top_p=float(config.sampling.top_p),
@@ -205,7 +209,17 @@ class Trainer:
             with Executor(self.exec_cfg) as executor:
                 self.executor = executor
                 log.info("executor isolation layers: %s", executor.layers)
+                # Issue 16: compile every generation shape before step 1 (Sampler.warm_up of the pooled sampler),
+                # so that no later step compiles. Opt-in through sampling.warm_up (the sampler's config key).
+                if c.sampling.get("warm_up", False) and hasattr(self.generator, "warm_up"):
+                    self.generator.params = dist.to_local(self.state.params, self.local_shardings)
+                    ns = (self.rollout_cfg.group_size,) + ((self.rollout_cfg.k,) if self.rollout_cfg.turns > 1 else ())
+                    shapes = self.generator.warm_up(ns)
+                    warm = self._compiles.take()
+                    log.info("sampler warm-up: %d shape(s), %d program(s) compiled in %.1fs", shapes,
+                             int(warm["compile/count"]), warm["compile/seconds"])
                 while self.step < int(c.train.steps):
+                    t_step = time.perf_counter()
                     try:
                         metrics = self.train_one_step()
                     except Preempted:  # every host abandoned this step together
@@ -214,13 +228,12 @@ class Trainer:
                         break
                     last = metrics
                     self.step += 1
-                    t0 = time.perf_counter()
                     # Every host must stop at the same step, whichever received the signal.
                     preempted = bool(dist.agree_max(int(flag.requested)))
                     if self.step % int(c.checkpoint.every) == 0 or self.step == int(c.train.steps) or preempted:
-                        last["time/checkpoint_s"] = self._save(force=True)
+                        last["time/checkpoint_s"] = self._save(force=True)  # only on steps that save
                         self._saved_step = self.step
-                    last["time/checkpoint_s"] = last.get("time/checkpoint_s", time.perf_counter() - t0)
+                    close_step_times(last, time.perf_counter() - t_step)
                     if self.step % int(c.log.every) == 0 or self.step == int(c.train.steps):
                         writer.write(self.step, last)
                     progress.update({k.split("/")[-1]: last[k] for k in ("reward/mean", "train/loss") if k in last})
@@ -312,11 +325,16 @@ class Trainer:
 
     def _step_body(self) -> dict:
         c = self.c
-        t_start = time.perf_counter()
+        # Seconds of this step's device work in the updates, added by _one_update (time/<part>_s).
+        self._times = {"train_fwd_bwd": 0.0, "optimizer": 0.0}
+        if self.ref_params is not None:
+            self._times["reference"] = 0.0
         tasks = self.stream.next_batch()
         self.generator.params = dist.to_local(self.state.params, self.local_shardings)
         retries_before = self.executor.infra_retries
+        t0 = time.perf_counter()
         tree, rstats = self._rollout(tasks)
+        t_rollout = time.perf_counter() - t0
         t0 = time.perf_counter()
         score_tree(tree, strategy=c.rl.credit.strategy, gamma=float(c.rl.credit.gamma),
                    normalize_std=bool(c.rl.advantage.normalize_std), eps=float(c.rl.advantage.eps),
@@ -329,11 +347,18 @@ class Trainer:
         t_train = time.perf_counter() - t0
         metrics = {f"train/{k}": v for k, v in train_metrics.items()}
         metrics.update(self._tree_metrics(dist.merge_trees(tree)))
-        total = time.perf_counter() - t_start
         gen_tokens = rstats.generated_tokens
+        device_train = sum(self._times.values())
+        metrics.update({f"time/{k}_s": v for k, v in self._times.items()})
         metrics.update({
-            "time/generate_s": rstats.generate_s, "time/execute_s": rstats.execute_s, "time/credit_s": t_credit,
-            "time/train_step_s": t_train, "time/step_s": total,
+            # The parts of the step (metrics.STEP_TIME_PARTS); run() adds checkpoint, other and the step total.
+            "time/prefill_s": rstats.prefill_s, "time/decode_s": rstats.decode_s,
+            "time/sample_host_s": max(0.0, rstats.generate_s - rstats.prefill_s - rstats.decode_s),
+            "time/execute_s": rstats.execute_s,
+            "time/rollout_host_s": max(0.0, t_rollout - rstats.generate_s - rstats.execute_s),
+            "time/credit_s": t_credit, "time/batch_prep_s": max(0.0, t_train - device_train),
+            # Sums of parts, kept for continuity: generation = prefill + decode + sample_host, and so on.
+            "time/generate_s": rstats.generate_s, "time/rollout_s": t_rollout, "time/train_step_s": t_train,
             "throughput/gen_tokens_per_s": gen_tokens / max(rstats.generate_s, 1e-9),
             "throughput/executions_per_s": rstats.executor_calls / max(rstats.generate_s + rstats.execute_s, 1e-9),
             "rollout/no_code": rstats.no_code, "rollout/skipped_tasks": rstats.skipped_tasks,
@@ -344,6 +369,7 @@ class Trainer:
         # Tree metrics above are already global (merged trees); counters and timings combine per host.
         if self._compiles is not None:  # what this step compiled (0 in the steady state)
             metrics.update(self._compiles.take())
+            self.compiled_programs = list(self._compiles.last_programs)  # this step's, by jit name (benchmarks, tests)
             if metrics["compile/count"] and self.step >= 2:
                 log.info("step %d compiled %d program(s): %s", self.step + 1, int(metrics["compile/count"]),
                          ", ".join(sorted(set(self._compiles.last_programs))))
@@ -378,10 +404,15 @@ class Trainer:
     def _updates(self, tree) -> dict:
         """ppo_epochs x minibatches optimizer updates on the kept nodes; returns averaged metrics.
 
-        Every host packs its own trees into micro-batches of their own length
-        bucket; the sequence of (bucket, count) and the loss denominators are
-        agreed across hosts, and each micro-batch's rows from all hosts form
-        one global micro-batch.
+        ``rl.batch.layout="packed"`` (``murphy_jax.rl.packing``): every host
+        packs its nodes into [micro_batch_size, pack_len] micro-batches (nodes
+        with the same prompt share one copy of it); the hosts agree on the
+        number of micro-batches and pad with empty ones. ``"bucketed"``
+        (``murphy_jax.rl.batching``): one row per node, padded to its length
+        bucket; the hosts agree on the count per bucket. Either way each
+        micro-batch's rows from all hosts form one global micro-batch, and the
+        loss denominators (trained tokens and original sequences) are summed
+        over the hosts, so that the update is that of one big batch.
         """
         c = self.c
         kept = np.flatnonzero(tree.kept & (tree.response_lens > 0))
@@ -408,6 +439,9 @@ class Trainer:
     def _micro_batches(self, tree, nodes: np.ndarray):
         """This host's micro-batches for one update, aligned with every other host's; plus norms and drops."""
         c = self.c
+        if c.rl.batch.layout == "packed":
+            micro, lost = self._packed_micro_batches(tree, nodes)
+            return micro, self._norms(micro), lost
         mb, buckets = int(c.rl.batch.micro_batch_size), sorted(int(b) for b in c.rl.batch.buckets)
         by_len: dict[int, list] = {b: [] for b in buckets}
         lost = 0
@@ -427,13 +461,40 @@ class Trainer:
                 empty = self._empty_rows(b)
                 by_len[b] = by_len[b] + split_micro_batches(empty, mb, agreed[b] - counts[b])
             micro += by_len[b]
+        return micro, self._norms(micro), lost
+
+    def _packed_micro_batches(self, tree, nodes: np.ndarray):
+        """This host's packed micro-batches (as many as the host with the most), and its dropped node count."""
+        b = self.c.rl.batch
+        micro, lost = [], 0
+        if len(nodes):
+            packed = pack_rows([tree.prompt_ids[i] for i in nodes], [tree.response_ids[i] for i in nodes],
+                               [tree.logprobs[i] for i in nodes], tree.advantage[nodes], pack_len=int(b.pack_len),
+                               micro_batch_size=int(b.micro_batch_size), max_rows=int(b.pack_rows),
+                               slot_len=self._slot_len(), share_prefix=bool(b.share_prefix), node_index=nodes,
+                               pad_id=self._pad_id(), overflow=str(b.overflow))
+            micro, lost = packed.micro_batches(), len(packed.dropped)
+        count = dist.agree_max(len(micro))
+        return micro + [self._empty_rows()] * (count - len(micro)), lost
+
+    def _slot_len(self) -> int:
+        """Trained positions per node of a packed row: the longest response (sampling.max_new_tokens)."""
+        return int(self.c.sampling.max_new_tokens)
+
+    @staticmethod
+    def _norms(micro: list[dict]) -> dict:
+        """The update's loss denominators over all hosts: trained tokens and trained original sequences."""
+        # A [.., T] row (bucketed) or a [.., slot] slot (packed) is one original sequence.
         tokens = sum(int(m["loss_mask"].sum()) for m in micro)
         seqs = sum(int(m["loss_mask"].any(-1).sum()) for m in micro)
-        norms = {"num_tokens": np.float32(dist.agree_sum(tokens)), "num_seqs": np.float32(dist.agree_sum(seqs))}
-        return micro, norms, lost
+        return {"num_tokens": np.float32(dist.agree_sum(tokens)), "num_seqs": np.float32(dist.agree_sum(seqs))}
 
-    def _empty_rows(self, bucket: int) -> dict:
-        """Zero rows of the packed-batch layout (a host with nothing of this length still joins the global step)."""
+    def _empty_rows(self, bucket: int | None = None) -> dict:
+        """Nothing to train, in this run's layout: zero [0, bucket] rows (bucketed), or one empty packed
+        micro-batch; a host with fewer rows than another still joins every global micro-batch with these."""
+        b = self.c.rl.batch
+        if b.layout == "packed":
+            return empty_micro_batch(int(b.micro_batch_size), int(b.pack_len), (int(b.pack_rows), self._slot_len()))
         one = pack([[0]], [[0]], [[0.0]], [0.0], buckets=[bucket], micro_batch_size=1).batches[0]
         return {k: v[:0] for k, v in one.items()}
 
@@ -448,16 +509,26 @@ class Trainer:
         for mb in micro:
             if self._may_abandon():
                 raise Preempted()
-            check_response_window(mb["loss_mask"], self.response_window)
-            gmb = dist.global_batch({k: mb[k] for k in BATCH_KEYS}, self.mb_shardings)
+            if not is_packed(mb):  # a packed row's slots hold whole responses (pack_rows checks them)
+                check_response_window(mb["loss_mask"], self.response_window)
+            # The device arrays of either layout (bucketed rows carry zero-width PACK_KEYS), never node_index.
+            gmb = dist.global_batch({k: mb[k] for k in TRAIN_KEYS if k in mb}, self.mb_shardings)
             if self.ref_params is not None:
-                gmb["ref_logprobs"] = jax.device_put(self._reference(gmb), self.mb_shardings["ref_logprobs"])
+                t0 = time.perf_counter()
+                gmb["ref_logprobs"] = jax.block_until_ready(
+                    jax.device_put(self._reference(gmb), self.mb_shardings["ref_logprobs"]))
+                self._add_time("reference", t0)
+            t0 = time.perf_counter()
             if acc is None:
                 acc = self.train_step.init_acc(self.state.params, gmb)
-            acc = self.train_step.accumulate(self.state.params, acc, gmb, norms)
+            # Blocking here times the device work of each micro-batch (the step timing's train_fwd_bwd part).
+            acc = jax.block_until_ready(self.train_step.accumulate(self.state.params, acc, gmb, norms))
+            self._add_time("train_fwd_bwd", t0)
+        t0 = time.perf_counter()
         self.state, metrics = self.train_step.apply(self.state, acc)
         self._applied = True
         metrics = {k: float(v) for k, v in jax.device_get(metrics).items()}
+        self._add_time("optimizer", t0)
         if metrics["finite"] < 1.0:
             if self.c.train.on_nonfinite == "stop":
                 raise TrainingError(
@@ -467,6 +538,11 @@ class Trainer:
             self.nonfinite_skipped += 1
             log.warning("non-finite update skipped at step %d", self.step)
         return metrics
+
+    def _add_time(self, part: str, t0: float) -> None:
+        """Add the seconds since ``t0`` to this step's ``time/<part>_s``."""
+        times = self.__dict__.setdefault("_times", {})
+        times[part] = times.get(part, 0.0) + time.perf_counter() - t0
 
     def _reference(self, gmb: dict):
         ref_params = self.ref_params

@@ -43,7 +43,7 @@ def test_every_key_has_a_one_line_explanation():
     ("rollout.history", "all", "rollout.history='all': must be 'last'|'full'"),
     ("train.steps", 0, "train.steps=0: must be > 0"),
     ("executor.require_layers", ("netns", "moon"), "executor.require_layers: unknown layer"),
-    ("sampling.max_new_tokens", 4000, "the largest bucket must hold sampling.max_prompt_tokens"),
+    ("sampling.max_new_tokens", 4000, "rl.batch.pack_len=3072: must hold the longest row"),
 ])
 def test_bad_values_name_the_key(key, value, msg):
     c = base.get_config()
@@ -53,6 +53,14 @@ def test_bad_values_name_the_key(key, value, msg):
         node = node[p]
     node[parts[-1]] = value
     with pytest.raises(ConfigValueError, match=msg):
+        validate(c, base.get_config())
+
+
+def test_bucketed_layout_needs_a_bucket_for_the_longest_row():
+    c = base.get_config()
+    c.rl.batch.layout = "bucketed"
+    c.sampling.max_new_tokens = 4000
+    with pytest.raises(ConfigValueError, match="the largest bucket must hold sampling.max_prompt_tokens"):
         validate(c, base.get_config())
 
 
