@@ -134,7 +134,8 @@ def training_rows(caller: str, prompt_ids, response_ids, old_logprobs, advantage
 
     Token lists become int32 arrays and log-probs float32 arrays; ``node_index``
     defaults to 0..n-1. Raises naming ``caller`` when the lists disagree in
-    length or an advantage is not finite.
+    length, an advantage is not finite, a prompt is empty or a node's log-probs
+    do not match its response.
     """
     n = len(prompt_ids)
     adv = np.asarray(advantages, np.float32).reshape(-1)
@@ -146,4 +147,10 @@ def training_rows(caller: str, prompt_ids, response_ids, old_logprobs, advantage
     prompts = [np.asarray(p, np.int32).reshape(-1) for p in prompt_ids]
     responses = [np.asarray(r, np.int32).reshape(-1) for r in response_ids]
     logps = [np.asarray(x, np.float32).reshape(-1) for x in old_logprobs]
+    for i in range(n):
+        if len(prompts[i]) < 1:
+            raise ValueError(f"{caller}: node {node_index[i]} has an empty prompt (nothing predicts its first token)")
+        if len(logps[i]) != len(responses[i]):
+            raise ValueError(f"{caller}: node {node_index[i]} has {len(logps[i])} log-probs for "
+                             f"{len(responses[i])} response tokens")
     return prompts, responses, logps, adv, node_index

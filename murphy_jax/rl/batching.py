@@ -77,10 +77,6 @@ def pack(prompt_ids: Sequence[Any], response_ids: Sequence[Any], old_logprobs: S
     dropped = []
     for i in range(n):
         P, R = len(prompts[i]), len(responses[i])
-        if P < 1:
-            raise ValueError(f"pack: node {node_index[i]} has an empty prompt (nothing predicts its first token)")
-        if len(logps[i]) != R:
-            raise ValueError(f"pack: node {node_index[i]} has {len(logps[i])} log-probs for {R} response tokens")
         if R == 0:
             dropped.append(i)  # nothing to train on
             continue

@@ -26,7 +26,8 @@ KNOBS: dict[str, tuple[Any, str]] = {
     "rl.loss.beta": (0.0, "weight of the k3 KL to the frozen reference policy (0 = no reference model)"),
     "rl.loss.norm_len": (0, "constant divisor L of seq_mean_token_sum_norm (0 = the sampler's max new tokens)"),
     "rl.batch.buckets": ((256, 512, 1024, 2048), "sequence-length buckets (prompt + response tokens) for packing"),
-    "rl.batch.micro_batch_size": (8, "rows per micro-batch; each bucket's rows are padded to a multiple of it"),
+    "rl.batch.micro_batch_size": (8, "rows per micro-batch: packed rows of pack_len tokens (layout packed), "
+                                     "or one node each padded to its bucket (layout bucketed)"),
     "rl.batch.overflow": ("error", "a sequence longer than the largest bucket: 'error' or 'drop' (counted)"),
     "rl.baseline.match_by": ("generated_tokens", "compute-matched GRPO: match 'generated_tokens' or 'executor_calls'"),
 }

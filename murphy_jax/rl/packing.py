@@ -100,10 +100,6 @@ def pack_rows(prompt_ids: Sequence[Any], response_ids: Sequence[Any], old_logpro
     dropped = []
     for i in range(n):
         P, R = len(prompts[i]), len(responses[i])
-        if P < 1:
-            raise ValueError(f"pack_rows: node {node_index[i]} has an empty prompt (nothing predicts its first token)")
-        if len(logps[i]) != R:
-            raise ValueError(f"pack_rows: node {node_index[i]} has {len(logps[i])} log-probs for {R} response tokens")
         if R > slot_len:
             raise ValueError(f"pack_rows: node {node_index[i]} has {R} response tokens but the train step computes "
                              f"logits for {slot_len} per node (sampling.max_new_tokens): responses must not be longer")
